@@ -1,0 +1,93 @@
+# exactly — plain make.  `make check` on a fresh Debian 12 machine installs
+# what it lacks (deps), builds, runs the bats suite and lints the man pages.
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN     = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wwrite-strings \
+           -Wconversion -Wno-sign-conversion -Wstrict-prototypes \
+           -Wmissing-prototypes
+ifeq ($(CI),true)
+WARN    += -Werror
+endif
+PKGS     = libsodium zlib
+ALL_CFLAGS = $(WARN) $(CFLAGS) -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -lz)
+
+TOOLS    = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
+LIBSRC   = $(wildcard lib/*.c)
+LIBOBJ   = $(LIBSRC:.c=.o)
+HDRS     = $(wildcard lib/*.h)
+PAGES    = $(wildcard man/*.[1-8])
+
+# Debian packages the build, the tests and the benchmarks need.
+DEBS = build-essential libsodium-dev zlib1g-dev pkg-config bats bats-assert \
+       bats-support bats-file mandoc logrotate sqlite3 mawk logtail \
+       clang libclang-rt-14-dev fiu-utils util-linux coreutils parallel
+
+all: $(TOOLS)
+
+$(TOOLS): %: cmd/%.o lib/libexactly.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+%.o: %.c $(HDRS)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+lib/libexactly.a: $(LIBOBJ)
+	rm -f $@
+	$(AR) rcs $@ $(LIBOBJ)
+
+# Installs the missing Debian packages when root; otherwise says how.
+deps:
+	@missing=$$(for p in $(DEBS); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        echo "deps: installing" $$missing; \
+	        apt-get update -qq && \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	    else \
+	        echo "deps: missing packages; run:" >&2; \
+	        echo "    sudo apt-get install" $$missing >&2; exit 1; \
+	    fi; \
+	fi
+
+check: deps
+	$(MAKE) all
+	bats --jobs 2 --no-parallelize-within-files tests
+	$(MAKE) lint-man
+
+lint-man:
+	mandoc -Tlint -Wwarning $(PAGES)
+
+lint: lint-man
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+	    --suppress=missingIncludeSystem -Ilib cmd lib
+
+demo: deps all
+	@sh bench/demo.sh
+
+bench: deps all
+	@for b in bench/[0-9]*.sh; do sh $$b || exit 1; done
+
+asan:
+	$(MAKE) clean
+	$(MAKE) all CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer' \
+	    LDFLAGS='-fsanitize=address,undefined'
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)
+	for p in $(PAGES); do \
+	    s=$${p##*.}; install -m 644 $$p $(DESTDIR)$(MANDIR)/man$$s; \
+	done
+
+clean:
+	rm -f $(TOOLS) cmd/*.o lib/*.o lib/libexactly.a
+
+.PHONY: all deps check lint lint-man demo bench asan install clean

@@ -1,0 +1,95 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+const char *ex_prog = "exactly";
+
+void
+ex_setprog(const char *argv0)
+{
+	const char *s = strrchr(argv0, '/');
+
+	ex_prog = s ? s + 1 : argv0;
+}
+
+static void
+vmsg(int errnum, const char *fmt, va_list ap)
+{
+	char buf[4096];
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+
+	if (n < 0)
+		buf[0] = '\0';
+	if (errnum)
+		fprintf(stderr, "%s: %s: %s\n", ex_prog, buf, strerror(errnum));
+	else
+		fprintf(stderr, "%s: %s\n", ex_prog, buf);
+}
+
+void
+ex_die(int status, const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(e, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void
+ex_diex(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(0, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void
+ex_warn(const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(e, fmt, ap);
+	va_end(ap);
+}
+
+void
+ex_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(0, fmt, ap);
+	va_end(ap);
+}
+
+void *
+ex_malloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		ex_die(EXIT_FAILURE, "malloc %zu bytes", n);
+	return p;
+}
+
+void *
+ex_realloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (!q)
+		ex_die(EXIT_FAILURE, "realloc %zu bytes", n);
+	return q;
+}

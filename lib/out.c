@@ -1,0 +1,99 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "out.h"
+#include "tag.h"
+
+#define OUT_CAP (128 * 1024)
+
+int
+ex_writeall(int fd, const void *p, size_t n)
+{
+	const char *s = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+void
+ex_out_init(struct ex_out *o, int fd, const char *name)
+{
+	o->fd = fd;
+	o->cap = OUT_CAP;
+	o->buf = ex_malloc(o->cap);
+	o->len = 0;
+	o->name = name;
+	o->broken = 0;
+}
+
+void
+ex_out_free(struct ex_out *o)
+{
+	free(o->buf);
+	o->buf = NULL;
+}
+
+static int
+put(struct ex_out *o, const void *p, size_t n)
+{
+	if (o->broken)
+		return -1;
+	if (ex_writeall(o->fd, p, n) == 0)
+		return 0;
+	if (errno == EPIPE) {
+		o->broken = 1;
+		return -1;
+	}
+	ex_die(EXIT_IO, "write: %s", o->name);
+}
+
+int
+ex_out_flush(struct ex_out *o)
+{
+	int r = o->len ? put(o, o->buf, o->len) : (o->broken ? -1 : 0);
+
+	o->len = 0;
+	return r;
+}
+
+void
+ex_out_write(struct ex_out *o, const void *p, size_t n)
+{
+	if (o->len + n > o->cap) {
+		ex_out_flush(o);
+		if (n >= o->cap) {
+			put(o, p, n);
+			return;
+		}
+	}
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+}
+
+void
+ex_out_rec(struct ex_out *o, uint64_t off, const char *payload, size_t n,
+    int tagged)
+{
+	if (tagged) {
+		if (o->cap - o->len < EX_TAG_MAX)
+			ex_out_flush(o);
+		o->len += ex_tag_fmt(o->buf + o->len, off);
+	}
+	ex_out_write(o, payload, n);
+	if (o->len == o->cap)
+		ex_out_flush(o);
+	o->buf[o->len++] = '\n';
+}

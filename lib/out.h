@@ -1,0 +1,42 @@
+/*
+ * out.h — buffered output of records.
+ *
+ * One large buffer per stream; writes loop over short writes and EINTR.
+ * EPIPE (a reader that went away, "| head") is not an error: the stream is
+ * marked broken, later writes are dropped, and the caller decides how to
+ * stop.  With SIGPIPE at its default the process simply dies of it, which a
+ * shell treats as a quiet stop.  Any other write error is fatal: exit 74
+ * naming o->name.
+ */
+#ifndef EX_OUT_H
+#define EX_OUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct ex_out {
+	int fd;
+	char *buf;
+	size_t len, cap;
+	const char *name;
+	int broken; /* the reader went away (EPIPE) */
+};
+
+void ex_out_init(struct ex_out *o, int fd, const char *name);
+void ex_out_free(struct ex_out *o);
+
+void ex_out_write(struct ex_out *o, const void *p, size_t n);
+
+/* "OFFSET<TAB>PAYLOAD<LF>" when tagged, else "PAYLOAD<LF>". */
+void ex_out_rec(struct ex_out *o, uint64_t off, const char *payload,
+    size_t n, int tagged);
+
+/* Write out what is buffered.  0, or -1 if the stream is broken. */
+int ex_out_flush(struct ex_out *o);
+
+/* write(2) all of p, retrying short writes and EINTR.  0, or -1 with
+ * errno.  For descriptors outside any ex_out. */
+int ex_writeall(int fd, const void *p, size_t n);
+
+#endif

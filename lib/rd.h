@@ -1,0 +1,52 @@
+/*
+ * rd.h — reading newline-delimited lines from a descriptor or any source.
+ *
+ * The buffer grows to hold the longest line, so line length is limited
+ * only by memory; bytes are passed through untouched (NUL, CR, TAB and
+ * invalid UTF-8 included).  A line handed out stays valid until the next
+ * call on the same reader.  Read errors are fatal: exit 74 naming r->name.
+ */
+#ifndef EX_RD_H
+#define EX_RD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* A byte source with read(2)'s contract: >0 bytes, 0 at EOF, -1 and errno
+ * on error.  A source may instead die itself with a better message. */
+typedef ssize_t ex_fill_fn(void *ctx, char *buf, size_t n);
+
+struct ex_rd {
+	char *buf;
+	size_t cap, pos, end; /* unread bytes are buf[pos..end) */
+	size_t scan;          /* buf[pos..scan) is known to hold no LF */
+	int fd;               /* what ex_rd_wait polls; -1 for none */
+	ex_fill_fn *fill;
+	void *ctx;
+	int eof;
+	const char *name;  /* for messages */
+	uint64_t lineno;   /* lines handed out so far */
+	uint64_t consumed; /* bytes handed out so far, LFs included */
+};
+
+enum { EX_RD_EOF = 0, EX_RD_LINE = 1, EX_RD_PARTIAL = 2 };
+
+void ex_rd_init(struct ex_rd *r, int fd, const char *name);
+void ex_rd_init_fill(struct ex_rd *r, ex_fill_fn *fill, void *ctx,
+    const char *name);
+void ex_rd_free(struct ex_rd *r);
+
+/* Next line, without its LF, reading (and blocking) as needed.  Returns
+ * EX_RD_LINE; EX_RD_PARTIAL with the unterminated tail at end of input
+ * (consumed: the next call returns EX_RD_EOF); or EX_RD_EOF. */
+int ex_rd_line(struct ex_rd *r, char **line, size_t *len);
+
+/* Nonzero when ex_rd_line would return without a system call. */
+int ex_rd_ready(struct ex_rd *r);
+
+/* Wait up to ms milliseconds (-1: for ever) for r to become ready or its
+ * descriptor readable.  Returns 1 if so, 0 on timeout. */
+int ex_rd_wait(struct ex_rd *r, int ms);
+
+#endif
