@@ -27,7 +27,7 @@ PAGES    = $(wildcard man/*.[1-8])
 # Debian packages the build, the tests and the benchmarks need.
 DEBS = build-essential libsodium-dev zlib1g-dev pkg-config bats bats-assert \
        bats-support bats-file mandoc logrotate sqlite3 mawk logtail \
-       clang libclang-rt-14-dev fiu-utils util-linux coreutils parallel
+       clang libclang-rt-14-dev fiu-utils util-linux coreutils parallel bc
 
 all: $(TOOLS)
 
