@@ -10,6 +10,11 @@
  * Records fed but not acknowledged are "in flight": a copy of each is kept,
  * in order, so the tool can hand the acknowledged record on.
  *
+ * Bytes reach the command only inside ex_ack_poll and ex_ack_wait, each
+ * time as one writev(2) of everything queued: send all the records at hand
+ * before polling, and a thousand records cost one system call, not one
+ * each.  A taken flight's payload stays valid across sends and polls.
+ *
  * The caller ignores SIGPIPE: a command that stops reading makes further
  * records stay in flight, never kills the tool.  More acknowledgements than
  * records fed is bad output from the command: exit 65.
