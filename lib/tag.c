@@ -36,7 +36,10 @@ ex_tag_split(const char *line, size_t len, uint64_t *off,
 	if (!tab) {
 		if (len == 0)
 			return "empty line, expected OFFSET<TAB>PAYLOAD";
-		return "no TAB after the offset, expected OFFSET<TAB>PAYLOAD";
+		/* too long for a tag, but say what is wrong with it rather
+		 * than that the TAB is missing */
+		if (!(tab = memchr(line, '\t', len)))
+			return "no TAB after the offset, expected OFFSET<TAB>PAYLOAD";
 	}
 	if ((why = ex_off_parse(line, (size_t)(tab - line), off)))
 		return why;

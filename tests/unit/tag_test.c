@@ -1,0 +1,198 @@
+/*
+ * tag_test — lib/tag.c: offsets and record tags at every edge, with the
+ * exact value or the exact reason.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "tag.h"
+#include "unit.h"
+
+/* off(s, value): s parses to value.  offbad(s, reason): it does not. */
+#define off(s, value) off_n(s, sizeof s - 1, value, NULL, __LINE__)
+#define offbad(s, reason) off_n(s, sizeof s - 1, 0, reason, __LINE__)
+
+static void
+off_n(const char *s, size_t n, uint64_t want, const char *wantwhy, int line)
+{
+	uint64_t v = 12345;
+	const char *why = ex_off_parse(s, n, &v);
+
+	unit_checks++;
+	if ((why == NULL) != (wantwhy == NULL) ||
+	    (why && strcmp(why, wantwhy) != 0) || (!why && v != want) ||
+	    (why && v != 12345)) {
+		unit_failed++;
+		fprintf(stderr, "tag_test.c:%d: \"%.*s\": got %s, %" PRIu64
+		    "; want %s, %" PRIu64 "\n", line, (int)n, s,
+		    why ? why : "ok", v, wantwhy ? wantwhy : "ok", want);
+	}
+}
+
+static void
+offsets(void)
+{
+	off("0", 0);
+	off("1", 1);
+	off("9", 9);
+	off("10", 10);
+	off("1000", 1000);
+	off("4294967296", 4294967296u);
+	off("9223372036854775806", INT64_MAX - 1);
+	off("9223372036854775807", INT64_MAX);
+
+	offbad("", "empty offset");
+	offbad("9223372036854775808", "offset is larger than 2^63-1");
+	offbad("9223372036854775810", "offset is larger than 2^63-1");
+	offbad("9999999999999999999", "offset is larger than 2^63-1");
+	offbad("18446744073709551615", "offset is larger than 2^63-1");
+	offbad("18446744073709551616", "offset is larger than 2^63-1");
+	offbad("99999999999999999999999999", "offset is larger than 2^63-1");
+	offbad("00", "offset has leading zeros");
+	offbad("01", "offset has leading zeros");
+	offbad("007", "offset has leading zeros");
+	offbad("09223372036854775807", "offset has leading zeros");
+	offbad("+1", "offset has a sign");
+	offbad("-1", "offset has a sign");
+	offbad("-0", "offset has a sign");
+	offbad("+0", "offset has a sign");
+	offbad(" 1", "offset is not a decimal number");
+	offbad("1 ", "offset is not a decimal number");
+	offbad("1a", "offset is not a decimal number");
+	offbad("0x10", "offset is not a decimal number");
+	offbad("1e3", "offset is not a decimal number");
+	offbad("1.0", "offset is not a decimal number");
+	offbad("\xd9\xa1", "offset is not a decimal number"); /* Arabic 1 */
+	offbad("1\r", "offset is not a decimal number");
+	off_n("1\0", 2, 0, "offset is not a decimal number", __LINE__);
+	off_n("\0", 1, 0, "offset is not a decimal number", __LINE__);
+	/* n bounds the parse: the bytes after it are never looked at */
+	off_n("12x", 2, 12, NULL, __LINE__);
+	off_n("0123", 1, 0, NULL, __LINE__);
+}
+
+/* split(line, offset, payload) and splitbad(line, reason). */
+#define split(l, o, p) split_n(l, sizeof l - 1, o, p, sizeof p - 1, NULL, \
+	__LINE__)
+#define splitbad(l, reason) split_n(l, sizeof l - 1, 0, "", 0, reason, \
+	__LINE__)
+
+static void
+split_n(const char *line, size_t len, uint64_t wantoff, const char *wantp,
+    size_t wantplen, const char *wantwhy, int ln)
+{
+	uint64_t o = 12345;
+	const char *p = NULL;
+	size_t plen = 99;
+	const char *why = ex_tag_split(line, len, &o, &p, &plen);
+
+	unit_checks++;
+	if ((why == NULL) != (wantwhy == NULL) ||
+	    (why && strcmp(why, wantwhy) != 0) ||
+	    (!why && (o != wantoff || plen != wantplen ||
+	    p != line + (len - plen) || memcmp(p, wantp, plen) != 0))) {
+		unit_failed++;
+		fprintf(stderr, "tag_test.c:%d: \"%.*s\": got %s, %" PRIu64
+		    " \"%.*s\"; want %s, %" PRIu64 " \"%.*s\"\n", ln,
+		    (int)len, line, why ? why : "ok", o,
+		    why ? 0 : (int)plen, p ? p : "",
+		    wantwhy ? wantwhy : "ok", wantoff, (int)wantplen, wantp);
+	}
+}
+
+static void
+tags(void)
+{
+	split("0\tx", 0, "x");
+	split("0\t", 0, "");
+	split("42\t{\"a\":1}", 42, "{\"a\":1}");
+	split("9223372036854775807\tlast", INT64_MAX, "last");
+	/* TAB, CR and the rest belong to the payload */
+	split("7\ta\tb\t", 7, "a\tb\t");
+	split("7\t\t", 7, "\t");
+	split("7\tpayload\r", 7, "payload\r");
+	split_n("7\ta\0b", 5, 7, "a\0b", 3, NULL, __LINE__);
+	split_n("7\t\xff\xfe", 4, 7, "\xff\xfe", 2, NULL, __LINE__);
+
+	splitbad("", "empty line, expected OFFSET<TAB>PAYLOAD");
+	splitbad("42", "no TAB after the offset, expected OFFSET<TAB>PAYLOAD");
+	splitbad("42 x", "no TAB after the offset, expected OFFSET<TAB>PAYLOAD");
+	splitbad("{\"a\":1}",
+	    "no TAB after the offset, expected OFFSET<TAB>PAYLOAD");
+	splitbad("\tx", "empty offset");
+	splitbad("\t", "empty offset");
+	splitbad("01\tx", "offset has leading zeros");
+	splitbad("-1\tx", "offset has a sign");
+	splitbad("+1\tx", "offset has a sign");
+	splitbad(" 1\tx", "offset is not a decimal number");
+	splitbad("1 \tx", "offset is not a decimal number");
+	splitbad("abc\tx", "offset is not a decimal number");
+	splitbad("9223372036854775808\tx", "offset is larger than 2^63-1");
+	splitbad("18446744073709551616\tx", "offset is larger than 2^63-1");
+	/* an offset too long for any tag still gets its own reason */
+	splitbad("123456789012345678901\tx", "offset is larger than 2^63-1");
+	splitbad("99999999999999999999999999999999\tx",
+	    "offset is larger than 2^63-1");
+	splitbad("000000000000000000000000000007\tx",
+	    "offset has leading zeros");
+	splitbad("2026-11-27T12:00:00Z\thello",
+	    "offset is not a decimal number");
+	splitbad("a long line of text without any tab at all",
+	    "no TAB after the offset, expected OFFSET<TAB>PAYLOAD");
+}
+
+static void
+formats(void)
+{
+	static const uint64_t vals[] = {
+		0, 1, 9, 10, 99, 100, 12345, 4294967295u, 4294967296u,
+		999999999999999999u, 1000000000000000000u, INT64_MAX - 1,
+		INT64_MAX,
+	};
+	char buf[EX_TAG_MAX];
+	uint64_t x = 88172645463325252u, v;
+	size_t n;
+
+	n = ex_tag_fmt(buf, 0);
+	CHECK_MEM(buf, n, "0\t", 2);
+	n = ex_tag_fmt(buf, 1000);
+	CHECK_MEM(buf, n, "1000\t", 5);
+	n = ex_tag_fmt(buf, INT64_MAX);
+	CHECK_MEM(buf, n, "9223372036854775807\t", 20);
+	CHECK(n + 1 <= EX_TAG_MAX);
+	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+		n = ex_tag_fmt(buf, vals[i]);
+		CHECK(buf[n - 1] == '\t');
+		CHECK(ex_off_parse(buf, n - 1, &v) == NULL);
+		CHECK_U64(v, vals[i]);
+	}
+	/* and a spread of values with every length of digits */
+	for (int i = 0; i < 10000; i++) {
+		const char *p, *why;
+		size_t plen;
+		char line[EX_TAG_MAX + 1];
+		uint64_t o = 0;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		v = (x & INT64_MAX) >> (i % 63);
+		n = ex_tag_fmt(line, v);
+		line[n] = 'p';
+		why = ex_tag_split(line, n + 1, &o, &p, &plen);
+		if (why || o != v || plen != 1 || *p != 'p') {
+			CHECK_STR(why, NULL);
+			CHECK_U64(o, v);
+			break;
+		}
+	}
+}
+
+int
+main(void)
+{
+	offsets();
+	tags();
+	formats();
+	return unit_done("tag_test");
+}
