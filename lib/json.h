@@ -8,7 +8,11 @@
  * string value is returned unescaped (\" \\ \/ \b \f \n \r \t and \uXXXX,
  * surrogate pairs joined, as UTF-8; a lone surrogate is bad JSON); a
  * number is returned as its raw text, so 1 and 1.0 are different keys.
- * NAME is compared with the member name after unescaping.
+ * NAME is compared with the member name after unescaping.  Strings must
+ * be well-formed UTF-8 (RFC 8259 section 8.1): anything else is bad JSON.
+ * The reason for EX_JSON_BAD reads "invalid JSON at byte N: what", N
+ * counted from 1 in doc, and lives in the scratch buffer until the next
+ * call; other reasons are constant strings.
  */
 #ifndef EX_JSON_H
 #define EX_JSON_H
