@@ -111,6 +111,33 @@ ex_rd_line(struct ex_rd *r, char **line, size_t *len)
 	return EX_RD_LINE;
 }
 
+uint64_t
+ex_rd_skip(struct ex_rd *r, uint64_t n)
+{
+	uint64_t k = 0;
+	char *p, *e, *lf;
+
+	while (k < n) {
+		p = r->buf + r->pos;
+		e = r->buf + r->end;
+		while (k < n && (lf = memchr(p, '\n', (size_t)(e - p)))) {
+			p = lf + 1;
+			k++;
+		}
+		r->consumed += (uint64_t)(p - (r->buf + r->pos));
+		r->pos = (size_t)(p - r->buf);
+		r->scan = r->pos;
+		if (k == n || r->eof)
+			break;
+		if (r->pos == r->end)
+			r->pos = r->end = r->scan = 0; /* nothing to keep */
+		if (more(r) == 0)
+			break;
+	}
+	r->lineno += k;
+	return k;
+}
+
 int
 ex_rd_wait(struct ex_rd *r, int ms)
 {

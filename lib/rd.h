@@ -42,6 +42,13 @@ void ex_rd_free(struct ex_rd *r);
  * (consumed: the next call returns EX_RD_EOF); or EX_RD_EOF. */
 int ex_rd_line(struct ex_rd *r, char **line, size_t *len);
 
+/* Skip up to n complete lines without handing them out: LFs are counted
+ * with memchr over whole buffers, no per-line work, and the buffer does
+ * not grow beyond the longest line.  Returns how many were skipped, fewer
+ * than n only at end of input, where an unterminated tail is left for
+ * ex_rd_line.  lineno and consumed count the skipped lines. */
+uint64_t ex_rd_skip(struct ex_rd *r, uint64_t n);
+
 /* Nonzero when ex_rd_line would return without a system call. */
 int ex_rd_ready(struct ex_rd *r);
 
