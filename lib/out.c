@@ -37,6 +37,7 @@ ex_out_init(struct ex_out *o, int fd, const char *name)
 	o->len = 0;
 	o->name = name;
 	o->broken = 0;
+	o->taglen = 0;
 }
 
 void
@@ -83,6 +84,29 @@ ex_out_write(struct ex_out *o, const void *p, size_t n)
 	o->len += n;
 }
 
+/* o->tag becomes the tag of off: the previous one plus 1 when it can. */
+static void
+nexttag(struct ex_out *o, uint64_t off)
+{
+	size_t i;
+
+	if (o->taglen == 0 || off != o->tagoff + 1) {
+		o->taglen = ex_tag_fmt(o->tag, off);
+		o->tagoff = off;
+		return;
+	}
+	o->tagoff = off;
+	for (i = o->taglen - 1; i > 0 && o->tag[i - 1] == '9'; i--)
+		o->tag[i - 1] = '0';
+	if (i > 0) {
+		o->tag[i - 1]++;
+		return;
+	}
+	memmove(o->tag + 1, o->tag, o->taglen); /* 99 -> 100 */
+	o->tag[0] = '1';
+	o->taglen++;
+}
+
 void
 ex_out_rec(struct ex_out *o, uint64_t off, const char *payload, size_t n,
     int tagged)
@@ -90,7 +114,9 @@ ex_out_rec(struct ex_out *o, uint64_t off, const char *payload, size_t n,
 	if (tagged) {
 		if (o->cap - o->len < EX_TAG_MAX)
 			ex_out_flush(o);
-		o->len += ex_tag_fmt(o->buf + o->len, off);
+		nexttag(o, off);
+		memcpy(o->buf + o->len, o->tag, o->taglen);
+		o->len += o->taglen;
 	}
 	ex_out_write(o, payload, n);
 	if (o->len == o->cap)

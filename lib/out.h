@@ -15,12 +15,19 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "tag.h"
+
 struct ex_out {
 	int fd;
 	char *buf;
 	size_t len, cap;
 	const char *name;
 	int broken; /* the reader went away (EPIPE) */
+	/* the last tag written: the next offset is formatted by incrementing
+	 * its digits, which costs a fraction of a division per digit */
+	uint64_t tagoff;
+	char tag[EX_TAG_MAX];
+	size_t taglen; /* 0: none yet */
 };
 
 void ex_out_init(struct ex_out *o, int fd, const char *name);
