@@ -85,22 +85,21 @@ bigpipe(int fd)
 /* Read one segment from its start.  Returns STOP when -n is used up or the
  * reader of stdout went away. */
 static int
-segment(struct run *u, const char *path, int last)
+segment(struct run *u, struct ex_seg *s, int last)
 {
-	struct ex_seg s;
+	const char *path = s->path;
 	struct ex_rd r;
 	char *line;
 	size_t len;
 	const char *bad;
 	int rc, ret = GO_ON;
 
-	ex_seg_open(&s, path);
-	ex_rd_init_fill(&r, ex_seg_read, &s, path);
+	ex_rd_init_fill(&r, ex_seg_read, s, path);
 	if (u->off < u->start)
 		u->off += ex_rd_skip(&r, u->start - u->off);
 	while ((rc = ex_rd_line(&r, &line, &len)) != EX_RD_EOF) {
 		/* still being written, or cut short by bad data */
-		if (rc == EX_RD_PARTIAL && (last || ex_seg_bad(&s)))
+		if (rc == EX_RD_PARTIAL && (last || ex_seg_bad(s)))
 			break;
 		if (u->off >= u->start) {
 			if (u->left == 0) {
@@ -120,7 +119,7 @@ segment(struct run *u, const char *path, int last)
 		}
 		u->off++;
 	}
-	if (ret == GO_ON && (bad = ex_seg_bad(&s))) {
+	if (ret == GO_ON && (bad = ex_seg_bad(s))) {
 		ex_out_flush(&u->out);
 		ex_diex(EXIT_DATA, "%s: bad gzip data after %llu records of the "
 		    "file (log offset %llu): %s", path,
@@ -128,19 +127,28 @@ segment(struct run *u, const char *path, int last)
 		    bad);
 	}
 	ex_rd_free(&r);
-	ex_seg_close(&s);
+	ex_seg_close(s);
 	return ret;
 }
 
-/* Read the log from u->start.  Returns STOP, or GO_ON at its end. */
+/* Read the log from u->start.  Every file is opened first, so a missing
+ * or unreadable one fails before anything is written.  Returns STOP, or
+ * GO_ON at the end of the log. */
 static int
 readlog(struct run *u, char **files, int nfiles)
 {
+	struct ex_seg *segs = ex_malloc((size_t)nfiles * sizeof *segs);
+	int i, ret = GO_ON;
+
+	for (i = 0; i < nfiles; i++)
+		ex_seg_open(&segs[i], files[i]);
 	u->off = 0;
-	for (int i = 0; i < nfiles; i++)
-		if (segment(u, files[i], i == nfiles - 1) == STOP)
-			return STOP;
-	return GO_ON;
+	for (i = 0; i < nfiles && ret == GO_ON; i++)
+		ret = segment(u, &segs[i], i == nfiles - 1);
+	for (; i < nfiles; i++)
+		ex_seg_close(&segs[i]);
+	free(segs);
+	return ret;
 }
 
 static void
