@@ -2,40 +2,51 @@
  * logcat — read a log from a committed offset and write tagged records,
  * "OFFSET<TAB>PAYLOAD<LF>" (DESIGN.md sections 1 and 3).
  *
- * The files given are read as one log, in the order given; each is a
- * segment, plain or gzip (known by its magic bytes).  A record's offset is
- * the number of records before it in the log, so it is the same at every
- * run over the same files.  logcat never writes state: with -o it only
- * reads the committed offset, under the consumer's lock, which the commit
- * of the same pipeline shares (lock.h).
+ * The files given are the segments of one log, plain or gzip (known by
+ * magic bytes).  A segment is known by its content — the hash of its first
+ * bytes (seg.h) — not by its name, so after logrotate renames, compresses
+ * or deletes files every record keeps its offset.  With -o, what that
+ * takes is kept beside the offset file: the catalogue of segments
+ * (segcat.h: state, durable) and the resume index (idx.h: a cache).
+ * Segments the catalogue does not know yet are newer than all it knows,
+ * in the order of their modification times.
  *
  * Invariants:
+ *  - A record's offset never changes: a segment's first offset is written
+ *    durably to the catalogue before any of its records is written out,
+ *    and it is fixed once the segment before it is sealed (a newer one
+ *    follows it), never reassigned.
  *  - A record is written whole or not at all.  The unterminated last line
- *    of the last file is still being written and is held back; the last
- *    line of an earlier file is complete whether or not it ends in LF.
- *  - Bad gzip data is an error after everything before it was delivered:
- *    nothing past the last good record is written.
- *  - A start offset that is not in the log is never quietly replaced:
- *    -r says what to do, and by default it is an error.
+ *    of the newest segment is still being written and is held back; the
+ *    last line of an older segment is complete with or without its LF.
+ *  - Nothing is skipped quietly: an offset beyond the end of the log or in
+ *    a segment that is gone follows -r, by default an error (exit 65)
+ *    saying which offsets are gone.  Bad gzip data is an error after
+ *    everything before it was delivered.
+ *  - logcat never writes the offset file; it reads it under the
+ *    consumer's lock, which the commit of its own pipeline shares.
  */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "err.h"
+#include "idx.h"
 #include "lock.h"
 #include "offfile.h"
 #include "out.h"
 #include "rd.h"
 #include "seg.h"
+#include "segcat.h"
 #include "tag.h"
 
 enum { R_ERROR, R_EARLIEST, R_LATEST };
+enum { GO_ON, STOP };
 
 struct opts {
 	const char *ofile;  /* -o */
@@ -46,16 +57,33 @@ struct opts {
 	int verbose;        /* -v */
 };
 
+/* A segment of the log as this run sees it. */
+struct lseg {
+	struct ex_seg s;    /* the open file, when present */
+	int present;        /* some file given holds it */
+	int argi;           /* its place among the arguments */
+	long long rank;     /* age told by its name, for equal mtimes */
+	int ci;             /* its catalogue entry, or -1 */
+	uint64_t first;     /* offset of its first record */
+	uint64_t count;     /* its records, when sealed */
+	int sealed;
+};
+
 struct run {
+	const struct opts *o;
 	uint64_t start;     /* first offset to write */
 	uint64_t left;      /* records still to write */
 	uint64_t off;       /* offset of the next record of the log */
 	uint64_t nrec, bytes, first, last;
-	int tagged;
+	char from[512];     /* where start came from, for messages */
 	struct ex_out out;
+	struct ex_cat cat;
+	struct ex_idx idx;
+	int catdirty;
+	struct lseg *seg;
+	size_t nseg;
+	char *catpath, *idxpath;
 };
-
-enum { GO_ON, STOP };
 
 static void
 usage(const char *why)
@@ -65,6 +93,16 @@ usage(const char *why)
 	fprintf(stderr, "usage: %s [-pv] [-n count] [-o offsetfile | -s offset] "
 	    "[-r earliest|latest|error] file ...\n", ex_prog);
 	exit(EXIT_USAGE);
+}
+
+static char *
+sibling(const char *path, const char *ext)
+{
+	size_t n = strlen(path) + strlen(ext) + 1;
+	char *p = ex_malloc(n);
+
+	snprintf(p, n, "%s%s", path, ext);
+	return p;
 }
 
 /*
@@ -82,73 +120,458 @@ bigpipe(int fd)
 		(void)fcntl(fd, F_SETPIPE_SZ, 1024 * 1024);
 }
 
-/* Read one segment from its start.  Returns STOP when -n is used up or the
- * reader of stdout went away. */
-static int
-segment(struct run *u, struct ex_seg *s, int last)
+/*
+ * How old a name says a file is, for files whose mtimes are equal:
+ * "log.2.gz" is older than "log.1", which is older than "log"; dateext's
+ * "log-20261127" is older than "log" and newer than "log-20261126".
+ */
+static long long
+rank(const char *path)
 {
-	const char *path = s->path;
+	size_t n = strlen(path), i;
+	long long v = 0, scale = 1;
+
+	if (n > 3 && strcmp(path + n - 3, ".gz") == 0)
+		n -= 3;
+	for (i = n; i > 0 && path[i - 1] >= '0' && path[i - 1] <= '9'; i--)
+		;
+	if (i == n || i == 0 || n - i > 15)
+		return 0;
+	for (size_t j = n; j > i; j--, scale *= 10)
+		v += (path[j - 1] - '0') * scale;
+	if (path[i - 1] == '.')
+		return -v;
+	if (path[i - 1] == '-')
+		return v - 1000000000000000LL;
+	return 0;
+}
+
+static int
+older(const void *a, const void *b)
+{
+	const struct lseg *x = a, *y = b;
+	const struct timespec *tx = &x->s.st.st_mtim, *ty = &y->s.st.st_mtim;
+
+	if (tx->tv_sec != ty->tv_sec)
+		return tx->tv_sec < ty->tv_sec ? -1 : 1;
+	if (tx->tv_nsec != ty->tv_nsec)
+		return tx->tv_nsec < ty->tv_nsec ? -1 : 1;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return x->argi - y->argi;
+}
+
+/* The hash of the up to EX_IDX_BACK bytes before pos in a plain file. */
+static int
+checkhash(struct ex_seg *s, uint64_t pos, unsigned char out[EX_FP_HASH])
+{
+	char buf[EX_IDX_BACK];
+	size_t n = pos < EX_IDX_BACK ? (size_t)pos : EX_IDX_BACK;
+
+	if (ex_seg_pread(s, buf, n, pos - n) != (ssize_t)n)
+		return -1;
+	if (n > 0 && buf[n - 1] != '\n')
+		return -1;
+	ex_seg_hash(buf, n, out);
+	return 0;
+}
+
+/* Remember that record rec of segment l starts at byte pos. */
+static void
+checkpoint(struct run *u, struct lseg *l, uint64_t rec, uint64_t pos)
+{
+	unsigned char h[EX_FP_HASH];
+
+	if (u->o->ofile && pos >= EX_IDX_MIN && checkhash(&l->s, pos, h) == 0)
+		ex_idx_put(&u->idx, l->first, rec, pos, h);
+}
+
+/*
+ * Start reading segment l at its record rec or the nearest checkpoint
+ * before it.  Returns the record the reader is at; *base is the byte
+ * position it starts from.
+ */
+static uint64_t
+seekrec(struct run *u, struct lseg *l, uint64_t rec, uint64_t *base)
+{
+	const struct ex_idxent *cp;
+	unsigned char h[EX_FP_HASH];
+
+	*base = 0;
+	if (rec == 0 || !(cp = ex_idx_find(&u->idx, l->first, rec)))
+		return 0;
+	if ((uint64_t)l->s.st.st_size < cp->pos ||
+	    checkhash(&l->s, cp->pos, h) < 0 ||
+	    memcmp(h, cp->check, EX_FP_HASH) != 0 ||
+	    ex_seg_seek(&l->s, cp->pos) < 0) {
+		ex_idx_drop(&u->idx, l->first); /* stale */
+		return 0;
+	}
+	*base = cp->pos;
+	return cp->rec;
+}
+
+/* Skip up to n records of r, leaving checkpoints on the way. */
+static uint64_t
+skip(struct run *u, struct lseg *l, struct ex_rd *r, uint64_t rec,
+    uint64_t base, uint64_t n)
+{
+	uint64_t done = 0, k;
+
+	while (done < n) {
+		k = ex_rd_skip(r, n - done < 65536 ? n - done : 65536);
+		done += k;
+		if (k == 0)
+			break;
+		checkpoint(u, l, rec + done, base + r->consumed);
+	}
+	return done;
+}
+
+static _Noreturn void
+badgz(struct run *u, struct lseg *l, struct ex_rd *r, uint64_t rec)
+{
+	ex_out_flush(&u->out);
+	ex_diex(EXIT_DATA, "%s: bad gzip data after %llu records of the file "
+	    "(log offset %llu): %s", l->s.path, (unsigned long long)rec,
+	    (unsigned long long)(l->first + rec), ex_seg_bad(&l->s));
+	(void)r;
+}
+
+/* Count the records of a present segment to its end: it is being sealed. */
+static uint64_t
+countrecs(struct run *u, struct lseg *l)
+{
 	struct ex_rd r;
+	uint64_t base, rec;
 	char *line;
 	size_t len;
-	const char *bad;
+
+	ex_rd_init_fill(&r, ex_seg_read, &l->s, l->s.path);
+	rec = seekrec(u, l, UINT64_MAX, &base);
+	rec += skip(u, l, &r, rec, base, UINT64_MAX);
+	if (ex_seg_bad(&l->s))
+		badgz(u, l, &r, rec);
+	/* an older segment's unterminated last line is a record */
+	if (ex_rd_line(&r, &line, &len) == EX_RD_PARTIAL)
+		rec++;
+	if (ex_seg_bad(&l->s))
+		badgz(u, l, &r, rec);
+	ex_rd_free(&r);
+	/* read again from the start when its records are written */
+	ex_seg_close(&l->s);
+	ex_seg_open(&l->s, l->s.path);
+	return rec;
+}
+
+/* Offsets from..to-1 are gone: -r says what to do.  Returns the offset to
+ * go on from (UINT64_MAX: the end of the log). */
+static uint64_t
+gone(struct run *u, uint64_t from, uint64_t to, int known)
+{
+	char what[128];
+
+	if (known)
+		snprintf(what, sizeof what, "offsets %llu-%llu (%llu records)",
+		    (unsigned long long)from, (unsigned long long)(to - 1),
+		    (unsigned long long)(to - from));
+	else
+		snprintf(what, sizeof what, "offsets from %llu on",
+		    (unsigned long long)from);
+	switch (u->o->recover) {
+	case R_EARLIEST:
+		ex_warnx("%s are gone: their segment is no longer among the "
+		    "files given; -r earliest: skipping them", what);
+		return known ? to : UINT64_MAX;
+	case R_LATEST:
+		ex_warnx("%s are gone: their segment is no longer among the "
+		    "files given; -r latest: starting after the newest record",
+		    what);
+		return UINT64_MAX;
+	}
+	ex_out_flush(&u->out);
+	ex_diex(EXIT_DATA, "%s are gone: their segment is no longer among the "
+	    "files given (%s; -r earliest or latest to go on)", what, u->from);
+}
+
+/*
+ * Put the files in log order and number their segments: the catalogue's
+ * segments first, in its order, whether or not a file still holds them,
+ * then new ones by age.  A segment followed by a newer one is sealed, its
+ * records counted.  New numbers are made durable before anything is read.
+ */
+static void
+arrange(struct run *u, char **files, int nfiles)
+{
+	struct lseg *f = ex_malloc((size_t)nfiles * sizeof *f), *l;
+	size_t nf = 0, nnew, i, j;
+	struct ex_cat *c = &u->cat;
+
+	for (i = 0; i < (size_t)nfiles; i++) {
+		l = &f[nf];
+		memset(l, 0, sizeof *l);
+		ex_seg_open(&l->s, files[i]);
+		if (l->s.nhead == 0 && !ex_seg_bad(&l->s)) {
+			ex_seg_close(&l->s); /* empty: not a segment yet */
+			continue;
+		}
+		l->present = 1;
+		l->argi = (int)i;
+		l->rank = rank(files[i]);
+		l->ci = -1;
+		nf++;
+	}
+	/* known segments, newest first, each taking the largest matching
+	 * file; other files with the same content are the same segment */
+	for (i = c->n; i-- > 0;) {
+		struct ex_catent *e = &c->e[i];
+		long best = -1;
+
+		for (j = 0; j < nf; j++) {
+			if (f[j].ci != -1 ||
+			    !ex_seg_match(&f[j].s, e->fplen, e->fp))
+				continue;
+			if (best < 0)
+				best = (long)j;
+			else if (f[j].s.st.st_size > f[best].s.st.st_size) {
+				f[best].ci = -2;
+				best = (long)j;
+			} else
+				f[j].ci = -2;
+		}
+		if (best < 0)
+			continue;
+		f[best].ci = (int)i;
+		if (f[best].s.nhead > e->fplen && !e->sealed) {
+			e->fplen = f[best].s.nhead;
+			ex_seg_hash(f[best].s.head, e->fplen, e->fp);
+			u->catdirty = 1;
+		}
+	}
+	u->seg = ex_malloc((c->n + nf) * sizeof *u->seg);
+	u->nseg = 0;
+	for (i = 0; i < c->n; i++) {
+		l = &u->seg[u->nseg++];
+		memset(l, 0, sizeof *l);
+		l->ci = (int)i;
+		l->s.fd = -1;
+		for (j = 0; j < nf; j++)
+			if (f[j].ci == (int)i) {
+				*l = f[j];
+				break;
+			}
+		l->first = c->e[i].first;
+		l->count = c->e[i].count;
+		l->sealed = c->e[i].sealed;
+	}
+	for (j = 0; j < nf; j++)
+		if (f[j].ci == -2)
+			ex_seg_close(&f[j].s);
+	nnew = 0;
+	for (j = 0; j < nf; j++)
+		if (f[j].ci == -1)
+			f[nnew++] = f[j];
+	qsort(f, nnew, sizeof *f, older);
+	for (j = 0; j < nnew; j++)
+		u->seg[u->nseg++] = f[j];
+	free(f);
+
+	/* seal and number */
+	for (i = 0; i < u->nseg; i++) {
+		struct lseg *p = i ? &u->seg[i - 1] : NULL;
+
+		l = &u->seg[i];
+		if (l->ci < 0) {
+			struct ex_catent *e;
+
+			l->first = p ? p->first + p->count : 0;
+			if (p && p->first == UINT64_MAX)
+				l->first = UINT64_MAX;
+			if (u->o->ofile) {
+				e = ex_cat_add(c);
+				e->first = l->first;
+				e->fplen = l->s.nhead;
+				ex_seg_hash(l->s.head, e->fplen, e->fp);
+				l->ci = (int)(c->n - 1);
+				u->catdirty = 1;
+			}
+		}
+		if (l->sealed || i == u->nseg - 1)
+			continue;
+		if (!u->o->ofile) {
+			/* nothing to keep: numbered as it is read */
+			l->first = UINT64_MAX;
+			continue;
+		}
+		if (l->present)
+			l->count = countrecs(u, l);
+		else {
+			/* gone (deleted, or truncated and regrown) before it
+			 * was read to its end: it held at least what was read
+			 * and committed of it */
+			const struct ex_idxent *cp = ex_idx_find(&u->idx,
+			    l->first, UINT64_MAX);
+			uint64_t least = cp ? cp->rec : 0;
+
+			if (u->start > l->first && u->start - l->first > least)
+				least = u->start - l->first;
+			if (least == 0 && u->o->recover == R_ERROR) {
+				ex_diex(EXIT_DATA, "the segment holding offsets "
+				    "from %llu on is gone before any of it was "
+				    "read: how many records it held is unknown "
+				    "(%s; -r earliest or latest to number newer "
+				    "segments from offset %llu)",
+				    (unsigned long long)l->first, u->from,
+				    (unsigned long long)l->first);
+			}
+			if (least == 0)
+				ex_warnx("the segment holding offsets from %llu "
+				    "on is gone before any of it was read; newer "
+				    "segments are numbered from offset %llu",
+				    (unsigned long long)l->first,
+				    (unsigned long long)l->first);
+			else
+				ex_warnx("the segment holding offsets from %llu "
+				    "on is gone (deleted, or truncated) before it "
+				    "was read to its end: what was written to it "
+				    "after offset %llu is unknown; newer segments "
+				    "are numbered from offset %llu",
+				    (unsigned long long)l->first,
+				    (unsigned long long)(l->first + least - 1),
+				    (unsigned long long)(l->first + least));
+			l->count = least;
+		}
+		l->sealed = 1;
+		if (l->ci >= 0) {
+			c->e[l->ci].count = l->count;
+			c->e[l->ci].sealed = 1;
+			u->catdirty = 1;
+		}
+	}
+	/* segments wholly before the start and gone are history */
+	for (i = 0; i + 1 < u->nseg && !u->seg[i].present && u->seg[i].sealed &&
+	    u->seg[i].first + u->seg[i].count <= u->start; i++)
+		;
+	if (u->o->ofile && i > 0 && u->catdirty) {
+		memmove(c->e, c->e + i, (c->n - i) * sizeof *c->e);
+		c->n -= i;
+		memmove(u->seg, u->seg + i, (u->nseg - i) * sizeof *u->seg);
+		u->nseg -= i;
+		for (j = 0; j < u->nseg; j++)
+			u->seg[j].ci -= (int)i;
+		ex_idx_prune(&u->idx, c->n ? c->e[0].first : 0);
+	}
+	if (u->o->ofile && u->catdirty)
+		ex_cat_save(c, u->catpath);
+	u->catdirty = 0;
+}
+
+/* Read segment l from the record that u->start asks for.  Returns STOP
+ * when -n is used up or the reader of stdout went away. */
+static int
+segment(struct run *u, struct lseg *l, int last)
+{
+	struct ex_rd r;
+	uint64_t rec = 0, base = 0, pos, want, nextcp;
+	char *line;
+	size_t len;
 	int rc, ret = GO_ON;
 
-	ex_rd_init_fill(&r, ex_seg_read, s, path);
-	if (u->off < u->start)
-		u->off += ex_rd_skip(&r, u->start - u->off);
+	ex_rd_init_fill(&r, ex_seg_read, &l->s, l->s.path);
+	if (u->start > l->first) {
+		want = u->start - l->first;
+		rec = seekrec(u, l, want, &base);
+		rec += skip(u, l, &r, rec, base, want - rec);
+	}
+	pos = base + r.consumed;
+	nextcp = pos + EX_IDX_GAP;
+	u->off = l->first + rec;
 	while ((rc = ex_rd_line(&r, &line, &len)) != EX_RD_EOF) {
 		/* still being written, or cut short by bad data */
-		if (rc == EX_RD_PARTIAL && (last || ex_seg_bad(s)))
+		if (rc == EX_RD_PARTIAL &&
+		    ((last && !l->sealed) || ex_seg_bad(&l->s)))
 			break;
+		if (l->sealed && rec >= l->count) {
+			/* written after it was sealed: its offsets are taken */
+			ex_warnx("%s: lines written after a newer segment "
+			    "followed it (at offset %llu) are not delivered",
+			    l->s.path, (unsigned long long)u->off);
+			break;
+		}
 		if (u->off >= u->start) {
 			if (u->left == 0) {
 				ret = STOP;
 				break;
 			}
-			ex_out_rec(&u->out, u->off, line, len, u->tagged);
+			ex_out_rec(&u->out, u->off, line, len, u->o->tagged);
 			if (u->nrec++ == 0)
 				u->first = u->off;
 			u->last = u->off;
 			u->bytes += len + (rc == EX_RD_LINE);
-			if (--u->left == 0 || u->out.broken) {
-				ret = STOP;
-				u->off++;
-				break;
-			}
+			u->left--;
 		}
 		u->off++;
+		rec++;
+		if (rc == EX_RD_LINE) {
+			pos = base + r.consumed;
+			if (pos >= nextcp) {
+				checkpoint(u, l, rec, pos);
+				nextcp = pos + EX_IDX_GAP;
+			}
+		}
+		if (u->off > u->start && (u->left == 0 || u->out.broken)) {
+			ret = STOP;
+			break;
+		}
 	}
-	if (ret == GO_ON && (bad = ex_seg_bad(s))) {
-		ex_out_flush(&u->out);
-		ex_diex(EXIT_DATA, "%s: bad gzip data after %llu records of the "
-		    "file (log offset %llu): %s", path,
-		    (unsigned long long)r.lineno, (unsigned long long)u->off,
-		    bad);
-	}
+	if (ret == GO_ON && ex_seg_bad(&l->s))
+		badgz(u, l, &r, rec);
+	if (u->o->ofile)
+		checkpoint(u, l, rec, pos);
 	ex_rd_free(&r);
-	ex_seg_close(s);
+	ex_seg_close(&l->s);
 	return ret;
 }
 
-/* Read the log from u->start.  Every file is opened first, so a missing
- * or unreadable one fails before anything is written.  Returns STOP, or
- * GO_ON at the end of the log. */
+/* Read the log from u->start.  Returns STOP, or GO_ON at its end. */
 static int
-readlog(struct run *u, char **files, int nfiles)
+readlog(struct run *u)
 {
-	struct ex_seg *segs = ex_malloc((size_t)nfiles * sizeof *segs);
-	int i, ret = GO_ON;
+	struct lseg *l;
+	uint64_t to;
 
-	for (i = 0; i < nfiles; i++)
-		ex_seg_open(&segs[i], files[i]);
-	u->off = 0;
-	for (i = 0; i < nfiles && ret == GO_ON; i++)
-		ret = segment(u, &segs[i], i == nfiles - 1);
-	for (; i < nfiles; i++)
-		ex_seg_close(&segs[i]);
-	free(segs);
-	return ret;
+	u->off = u->nseg && u->seg[0].first != UINT64_MAX ? u->seg[0].first : 0;
+	for (size_t i = 0; i < u->nseg; i++) {
+		l = &u->seg[i];
+		if (l->first == UINT64_MAX)
+			l->first = u->off; /* numbered as it is read */
+		u->off = l->first;
+		if (l->sealed && l->first + l->count <= u->start) {
+			u->off = l->first + l->count;
+			ex_seg_close(&l->s);
+			continue;
+		}
+		if (!l->present) {
+			/* the records from max(start, first) are gone */
+			uint64_t from = u->start > l->first ? u->start : l->first;
+
+			to = gone(u, from, l->first + l->count, l->sealed);
+			if (to == UINT64_MAX)
+				u->start = UINT64_MAX;
+			else
+				u->start = to;
+			u->off = l->sealed ? l->first + l->count : from;
+			continue;
+		}
+		if (segment(u, l, i == u->nseg - 1) == STOP) {
+			for (i++; i < u->nseg; i++)
+				ex_seg_close(&u->seg[i].s);
+			return STOP;
+		}
+	}
+	if (u->start == UINT64_MAX)
+		u->start = u->off; /* -r latest: after the newest record */
+	return GO_ON;
 }
 
 static void
@@ -168,13 +591,13 @@ main(int argc, char *argv[])
 {
 	struct opts o = { .limit = UINT64_MAX, .tagged = 1 };
 	struct run u;
-	char from[512];
 	const char *why;
 	int c;
 
 	ex_setprog(argv[0]);
 	ex_elapsed();
 	memset(&u, 0, sizeof u);
+	u.o = &o;
 	while ((c = getopt(argc, argv, "n:o:pr:s:v")) != -1) {
 		switch (c) {
 		case 'n':
@@ -224,39 +647,52 @@ main(int argc, char *argv[])
 		ex_lock(o.ofile, EX_LOCK_GROUP);
 		if (!ex_offfile_read(o.ofile, &u.start))
 			u.start = 0;
-		snprintf(from, sizeof from, "%s: committed offset %llu",
+		snprintf(u.from, sizeof u.from, "%s: committed offset %llu",
 		    o.ofile, (unsigned long long)u.start);
+		u.catpath = sibling(o.ofile, ".seg");
+		u.idxpath = sibling(o.ofile, ".idx");
+		ex_cat_load(&u.cat, u.catpath);
+		ex_idx_load(&u.idx, u.idxpath);
 	} else
-		snprintf(from, sizeof from, "-s %llu: offset",
+		snprintf(u.from, sizeof u.from, "-s %llu: offset",
 		    (unsigned long long)u.start);
 
-	u.tagged = o.tagged;
 	u.left = o.limit;
 	ex_out_init(&u.out, STDOUT_FILENO, "stdout");
 	bigpipe(STDOUT_FILENO);
-	if (readlog(&u, argv, argc) == GO_ON && u.off < u.start) {
+	arrange(&u, argv, argc);
+	if (readlog(&u) == GO_ON && u.off < u.start) {
 		switch (o.recover) {
 		case R_ERROR:
 			ex_diex(EXIT_DATA, "%s is beyond the end of the log, "
-			    "which ends at offset %llu", from,
+			    "which ends at offset %llu", u.from,
 			    (unsigned long long)u.off);
 		case R_LATEST:
 			ex_warnx("%s is beyond the end of the log; -r latest: "
-			    "starting at its end, offset %llu", from,
+			    "starting at its end, offset %llu", u.from,
 			    (unsigned long long)u.off);
 			u.start = u.off;
 			break;
 		case R_EARLIEST:
 			ex_warnx("%s is beyond the end of the log, which ends "
-			    "at offset %llu; -r earliest: starting at offset 0",
-			    from, (unsigned long long)u.off);
-			u.start = 0;
-			readlog(&u, argv, argc);
+			    "at offset %llu; -r earliest: starting at offset "
+			    "%llu", u.from, (unsigned long long)u.off,
+			    (unsigned long long)(u.nseg ? u.seg[0].first : 0));
+			u.start = UINT64_MAX;
+			for (size_t i = 0; i < u.nseg; i++)
+				if (u.seg[i].present) {
+					ex_seg_open(&u.seg[i].s, u.seg[i].s.path);
+					if (u.start == UINT64_MAX)
+						u.start = u.seg[i].first;
+				}
+			readlog(&u);
 			break;
 		}
 	}
 	/* a reader that went away is not an error for a filter */
 	ex_out_flush(&u.out);
+	if (o.ofile)
+		ex_idx_save(&u.idx, u.idxpath);
 	if (o.verbose)
 		summary(&u);
 	return 0;

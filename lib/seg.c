@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -7,10 +8,23 @@
 #include "gz.h"
 #include "seg.h"
 
+static ssize_t
+rawread(struct ex_seg *s, char *buf, size_t n)
+{
+	ssize_t r;
+
+	do
+		r = s->gz ? ex_gz_read(s->gz, buf, n) : read(s->fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
 void
 ex_seg_open(struct ex_seg *s, const char *path)
 {
 	ssize_t n;
+	char magic[2];
+	size_t nmagic = 0;
 
 	memset(s, 0, sizeof *s);
 	s->path = path;
@@ -22,19 +36,31 @@ ex_seg_open(struct ex_seg *s, const char *path)
 		errno = EISDIR;
 		ex_die(EXIT_IO, "read: %s", path);
 	}
-	while (s->nhead < sizeof s->head) {
-		n = read(s->fd, s->head + s->nhead, sizeof s->head - s->nhead);
+	while (nmagic < sizeof magic) {
+		n = read(s->fd, magic + nmagic, sizeof magic - nmagic);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			ex_die(EXIT_IO, "read: %s", path);
 		if (n == 0)
 			break;
-		s->nhead += (size_t)n;
+		nmagic += (size_t)n;
 	}
-	if (ex_gz_magic(s->head, s->nhead)) {
-		s->gz = ex_gz_open(s->fd, s->head, s->nhead);
-		s->nhead = 0;
+	if (ex_gz_magic(magic, nmagic))
+		s->gz = ex_gz_open(s->fd, magic, nmagic);
+	else {
+		memcpy(s->head, magic, nmagic);
+		s->nhead = nmagic;
+	}
+	while (s->nhead < sizeof s->head) {
+		n = rawread(s, s->head + s->nhead, sizeof s->head - s->nhead);
+		if (n < 0)
+			ex_die(EXIT_IO, "read: %s", path);
+		if (n == 0) {
+			s->eof = 1;
+			break;
+		}
+		s->nhead += (size_t)n;
 	}
 }
 
@@ -44,8 +70,6 @@ ex_seg_read(void *ctx, char *buf, size_t n)
 	struct ex_seg *s = ctx;
 	size_t k;
 
-	if (s->gz)
-		return ex_gz_read(s->gz, buf, n);
 	if (s->hpos < s->nhead) {
 		k = s->nhead - s->hpos;
 		if (k > n)
@@ -54,7 +78,59 @@ ex_seg_read(void *ctx, char *buf, size_t n)
 		s->hpos += k;
 		return (ssize_t)k;
 	}
-	return read(s->fd, buf, n);
+	/* a plain file that ended within the head may have grown since */
+	if (s->eof && s->gz)
+		return 0;
+	return rawread(s, buf, n);
+}
+
+void
+ex_seg_hash(const void *p, size_t n, unsigned char out[EX_FP_HASH])
+{
+	crypto_generichash(out, EX_FP_HASH, p, n, NULL, 0);
+}
+
+int
+ex_seg_match(const struct ex_seg *s, size_t n,
+    const unsigned char h[EX_FP_HASH])
+{
+	unsigned char mine[EX_FP_HASH];
+
+	if (n > s->nhead)
+		return 0;
+	ex_seg_hash(s->head, n, mine);
+	return memcmp(mine, h, EX_FP_HASH) == 0;
+}
+
+int
+ex_seg_seek(struct ex_seg *s, uint64_t pos)
+{
+	if (s->gz || !S_ISREG(s->st.st_mode))
+		return -1;
+	if (pos <= s->nhead) {
+		if (pos < s->hpos)
+			return -1;
+		s->hpos = (size_t)pos;
+		/* the file position is already at nhead */
+		return 0;
+	}
+	if (lseek(s->fd, (off_t)pos, SEEK_SET) < 0)
+		return -1;
+	s->hpos = s->nhead;
+	return 0;
+}
+
+ssize_t
+ex_seg_pread(struct ex_seg *s, void *buf, size_t n, uint64_t pos)
+{
+	ssize_t r;
+
+	if (s->gz || !S_ISREG(s->st.st_mode))
+		return -1;
+	do
+		r = pread(s->fd, buf, n, (off_t)pos);
+	while (r < 0 && errno == EINTR);
+	return r;
 }
 
 const char *

@@ -1,11 +1,19 @@
 /*
- * seg.h — a log segment: one file of a log, plain or gzip, read as bytes.
+ * seg.h — a log segment: one file of a log, plain or gzip, read as bytes
+ * and known by its content.
  *
  * logcat's log is a sequence of segments.  A segment is opened once and
- * read from its start through ex_seg_read, an ex_fill_fn for ex_rd; gzip is
- * recognised by its magic bytes, never by the name, and inflated on the
- * way (see gz.h).  Any readable file works, a pipe included, since the
- * magic is taken from the first bytes read rather than by seeking.
+ * read from its start (or, for a plain regular file, from a byte position)
+ * through ex_seg_read, an ex_fill_fn for ex_rd; gzip is recognised by its
+ * magic bytes, never by the name, and inflated on the way (see gz.h).
+ *
+ * Opening reads the first EX_FP_LEN bytes of the content (decompressed for
+ * gzip) into a head, handed out again by ex_seg_read, so any readable file
+ * works, a pipe included.  The head is the segment's identity: a BLAKE2b
+ * hash of its first n bytes names the same content under any file name,
+ * compressed or not.  A file shorter than EX_FP_LEN is identified by what
+ * it has so far, and as it grows by the same first bytes.
+ *
  * Failing to open or read the file is fatal (exit 74 naming it); bad gzip
  * data ends the segment early and ex_seg_bad says why, so the caller can
  * deliver what came before it.
@@ -14,8 +22,12 @@
 #define EX_SEG_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+
+#define EX_FP_LEN  1024 /* content bytes that identify a segment */
+#define EX_FP_HASH 16   /* bytes of BLAKE2b output kept */
 
 struct ex_gz;
 
@@ -24,15 +36,32 @@ struct ex_seg {
 	int fd;
 	struct stat st;     /* of the open file */
 	struct ex_gz *gz;   /* NULL for a plain file */
-	char head[2];       /* the bytes read to look for the magic */
+	char head[EX_FP_LEN];
 	size_t nhead, hpos; /* head[hpos..nhead) not yet handed out */
+	int eof;            /* the content ended within the head */
 };
 
-/* Open path; dies 74 if it cannot be opened or is a directory. */
+/* Open path and read its head; dies 74 if it cannot be opened or read or
+ * is a directory. */
 void ex_seg_open(struct ex_seg *s, const char *path);
 
 /* ex_fill_fn: ctx is the struct ex_seg. */
 ssize_t ex_seg_read(void *ctx, char *buf, size_t n);
+
+/* Hash n bytes as a segment identity is hashed. */
+void ex_seg_hash(const void *p, size_t n, unsigned char out[EX_FP_HASH]);
+
+/* Nonzero if the first n bytes of s's content hash to h (n <= nhead). */
+int ex_seg_match(const struct ex_seg *s, size_t n,
+    const unsigned char h[EX_FP_HASH]);
+
+/* Plain regular files: continue reading at content byte pos (which must
+ * not be before what was already handed out of the head).  0, or -1 if the
+ * segment cannot seek. */
+int ex_seg_seek(struct ex_seg *s, uint64_t pos);
+
+/* pread n content bytes at pos of a plain regular file; bytes read, or -1. */
+ssize_t ex_seg_pread(struct ex_seg *s, void *buf, size_t n, uint64_t pos);
 
 /* NULL, or why the segment's data went bad (after a read returned 0). */
 const char *ex_seg_bad(const struct ex_seg *s);

@@ -1,0 +1,387 @@
+#!/usr/bin/env bats
+# logcat across log rotation, driven by Debian's real logrotate with a
+# private configuration and state file.  Each test writes numbered events
+# (event N is the log's record N), rotates, consumes as a cron job would,
+# and checks that every event was delivered exactly once at its offset.
+
+load test_helper
+
+setup() {
+	command -v logrotate >/dev/null || PATH=$PATH:/usr/sbin
+	mkdir st
+}
+
+# w A B: append events A..B to events.log, as a writer that opens the
+# file for every line would.
+w() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		for (i = a; i <= b; i++)
+			printf "{\"n\":%d,\"pad\":\"%s\"}\n", i, substr("abcdefghijklmnopqrstuvwxyz0123456789", 1 + i % 30)
+	}' >>events.log
+}
+
+# want A B: the tagged records of events A..B.
+want() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		for (i = a; i <= b; i++)
+			printf "%d\t{\"n\":%d,\"pad\":\"%s\"}\n", i, i, substr("abcdefghijklmnopqrstuvwxyz0123456789", 1 + i % 30)
+	}'
+}
+
+# conf OPTION...: the logrotate configuration for events.log.
+conf() {
+	{
+		echo "$PWD/events.log {"
+		printf '\t%s\n' "$@"
+		echo "}"
+	} >lr.conf
+}
+
+rotate() {
+	logrotate -s lr.state -f lr.conf
+}
+
+# consume [LOGCAT OPTION...]: one run of the consumer, at-least-once:
+# logcat, then commit -a, appending what was delivered to "got".
+consume() {
+	set -o pipefail
+	if [ -x "$ROOT/commit" ]; then
+		logcat -o st/off "$@" events.log* | commit -a -o st/off >>got
+	else
+		# commit is not built yet: record "last + 1" as commit -a does
+		logcat -o st/off "$@" events.log* >o.tmp || return
+		cat o.tmp >>got
+		last=$(tail -n 1 o.tmp | cut -f1)
+		[ -z "$last" ] || echo $((last + 1)) >st/off
+	fi
+}
+
+# delivered A B: got holds events A..B, each exactly once, at its offset.
+delivered() {
+	want "$1" "$2" >want.txt
+	touch got
+	diff want.txt got
+}
+
+@test "create: renamed and recreated, offsets stay and nothing is read twice" {
+	conf 'rotate 5' create
+	w 0 99
+	consume
+	w 100 149
+	rotate
+	w 150 199
+	run -0 ls events.log events.log.1
+	consume
+	delivered 0 199
+	assert_equal "$(cat st/off)" 200
+	# the same records keep their offsets when read again from anywhere
+	run -0 logcat -s 120 -n 3 events.log events.log.1
+	assert_output "$(want 120 122)"
+}
+
+@test "compress: the rotated segment is read from its gzip with the same offsets" {
+	conf 'rotate 5' create compress
+	w 0 99
+	consume
+	w 100 149
+	rotate
+	w 150 159
+	run -0 ls events.log.1.gz
+	consume
+	w 160 169
+	rotate
+	w 170 179
+	consume
+	delivered 0 179
+	run -0 logcat -s 148 -n 4 events.log*
+	assert_output "$(want 148 151)"
+}
+
+@test "delaycompress: .1 plain, .2.gz compressed, the offsets never move" {
+	conf 'rotate 5' create compress delaycompress
+	w 0 49
+	consume
+	for k in 1 2 3; do
+		w $((k * 100 - 50)) $((k * 100 + 49))
+		rotate
+		consume
+	done
+	w 350 359
+	consume
+	run -0 ls events.log events.log.1 events.log.2.gz events.log.3.gz
+	delivered 0 359
+	run -0 logcat -s 0 -n 1 events.log*
+	assert_output "$(want 0 0)"
+	run -0 logcat -s 349 -n 2 events.log*
+	assert_output "$(want 349 350)"
+}
+
+@test "dateext: dated names are recognised by content" {
+	conf 'rotate 5' create dateext 'dateformat -%Y%m%d-%s'
+	w 0 99
+	consume
+	w 100 199
+	rotate
+	w 200 249
+	consume
+	sleep 1 # dateformat has one name per second
+	w 250 259
+	rotate
+	w 260 269
+	consume
+	run -0 sh -c 'ls events.log-* | wc -l'
+	assert_output 2
+	delivered 0 269
+}
+
+@test "two and three rotations between two runs" {
+	conf 'rotate 5' create compress delaycompress
+	w 0 9
+	consume
+	w 10 19
+	rotate
+	w 20 29
+	rotate
+	w 30 39
+	consume
+	w 40 49
+	rotate
+	w 50 59
+	rotate
+	w 60 69
+	rotate
+	w 70 79
+	consume
+	delivered 0 79
+	run -0 logcat -s 0 events.log*
+	assert_output "$(want 0 79)"
+}
+
+@test "rotate N deletes old segments: a consumer that keeps up misses nothing" {
+	conf 'rotate 1' create compress
+	for k in 0 1 2 3 4; do
+		w $((k * 20)) $((k * 20 + 19))
+		consume
+		rotate
+	done
+	w 100 109
+	consume
+	delivered 0 109
+	run -0 ls events.log events.log.1.gz
+	assert_file_not_exists events.log.2.gz
+}
+
+@test "rotate N: offsets that are gone follow -r and say how many records" {
+	conf 'rotate 1' create
+	w 0 9
+	consume -n 5
+	w 10 29
+	rotate
+	w 30 39
+	# a slow consumer: logcat sees the rotation, 10-29 are not committed
+	consume -n 5
+	assert_equal "$(cat st/off)" 10
+	rotate
+	w 40 44
+	# 10-29 were in the segment logrotate deleted
+	assert_file_not_exists events.log.2
+	run -65 --separate-stderr logcat -o st/off events.log*
+	assert_output ""
+	assert_equal "$stderr" "logcat: offsets 10-29 (20 records) are gone: their segment is no longer among the files given (st/off: committed offset 10; -r earliest or latest to go on)"
+	run -0 --separate-stderr logcat -r earliest -o st/off events.log*
+	assert_output "$(want 30 44)"
+	assert_equal "$stderr" "logcat: offsets 10-29 (20 records) are gone: their segment is no longer among the files given; -r earliest: skipping them"
+	rotate
+	w 45 49
+	run -0 --separate-stderr logcat -r earliest -o st/off events.log*
+	assert_output "$(want 40 49)"
+	assert_equal "$stderr" "$(printf '%s\n' "logcat: offsets 10-29 (20 records) are gone: their segment is no longer among the files given; -r earliest: skipping them" "logcat: offsets 30-39 (10 records) are gone: their segment is no longer among the files given; -r earliest: skipping them")"
+	run -0 --separate-stderr logcat -r latest -o st/off events.log*
+	assert_output ""
+	assert_equal "$stderr" "logcat: offsets 10-29 (20 records) are gone: their segment is no longer among the files given; -r latest: starting after the newest record"
+	echo 40 >st/off
+	run -0 --separate-stderr logcat -o st/off events.log*
+	assert_output "$(want 40 49)"
+	assert_equal "$stderr" ""
+}
+
+@test "copytruncate: the copy keeps the offsets, the truncated file continues them" {
+	conf 'rotate 5' copytruncate
+	w 0 99
+	consume
+	w 100 149
+	rotate
+	run -0 stat -c %s events.log
+	assert_output 0
+	consume
+	w 150 199
+	consume
+	w 200 209
+	rotate
+	w 210 219
+	rotate
+	w 220 229
+	consume
+	delivered 0 229
+}
+
+@test "copytruncate of a file never read to its end, with an unterminated line" {
+	conf 'rotate 5' copytruncate
+	w 0 9
+	printf '{"n":10,"pad":"unfinished' >>events.log
+	consume
+	delivered 0 9
+	rotate
+	w 11 19
+	consume
+	# the line cut by the rotation is a record of the old segment, whole
+	# as it was copied; nothing of it is written twice
+	run -0 logcat -s 10 -n 1 events.log*
+	assert_output "$(printf '10\t{"n":10,"pad":"unfinished')"
+	run -0 sed -n '11,$p' got
+	assert_output "$(printf '10\t{"n":10,"pad":"unfinished'; echo; want 11 19)"
+}
+
+@test "files given in any order are the same log" {
+	conf 'rotate 5' create compress delaycompress
+	w 0 9
+	rotate
+	w 10 19
+	rotate
+	w 20 29
+	rotate
+	w 30 39
+	run -0 logcat -o st/off events.log events.log.1 events.log.3.gz events.log.2.gz
+	assert_output "$(want 0 39)"
+	echo 15 >st/off
+	run -0 logcat -o st/off events.log.2.gz events.log events.log.3.gz events.log.1
+	assert_output "$(want 15 39)"
+	run -0 logcat -s 15 -n 2 events.log.1 events.log events.log.3.gz events.log.2.gz
+	assert_output "$(want 15 16)"
+}
+
+@test "a renamed file is the same segment; a new file of the same name is new" {
+	w 0 9
+	consume
+	mv events.log events.old
+	w 10 19
+	set -o pipefail
+	logcat -o st/off events.old events.log >>got
+	echo 20 >st/off
+	delivered 0 19
+	# a deleted file whose inode a new file may reuse: told apart by content
+	rm events.old
+	mv events.log events.prev
+	w 20 24
+	run -0 logcat -o st/off events.prev events.log
+	assert_output "$(want 20 24)"
+}
+
+@test "a file shorter than the fingerprint is identified as it grows" {
+	conf 'rotate 5' create
+	printf '{"n":0}\n' >events.log
+	consume
+	printf '{"n":1}\n' >>events.log
+	consume
+	rotate
+	printf '{"n":2}\n' >>events.log
+	consume
+	run -0 cat got
+	assert_output "$(printf '0\t{"n":0}\n1\t{"n":1}\n2\t{"n":2}')"
+	# an empty new file is no segment until it holds something
+	rotate
+	run -0 logcat -o st/off events.log*
+	assert_output ""
+	printf '{"n":3}\n' >>events.log
+	run -0 logcat -o st/off events.log*
+	assert_output "$(printf '3\t{"n":3}')"
+}
+
+@test "a truncated and regrown file is a new segment" {
+	w 0 9
+	consume
+	: >events.log
+	w 10 14
+	run -0 --separate-stderr logcat -o st/off events.log
+	assert_output "$(want 10 14)"
+	assert_equal "$stderr" "logcat: the segment holding offsets from 0 on is gone (deleted, or truncated) before it was read to its end: what was written to it after offset 9 is unknown; newer segments are numbered from offset 10"
+	echo 15 >st/off
+	w 15 16
+	run -0 --separate-stderr logcat -o st/off events.log
+	assert_output "$(want 15 16)"
+	assert_equal "$stderr" ""
+}
+
+@test "a deleted live segment: newer ones continue after what was committed" {
+	w 0 9
+	consume
+	rm events.log
+	w 10 14
+	mv events.log events.log.1
+	w 15 19
+	run -0 --separate-stderr logcat -o st/off events.log*
+	assert_output "$(want 10 19)"
+	assert_equal "$stderr" "logcat: the segment holding offsets from 0 on is gone (deleted, or truncated) before it was read to its end: what was written to it after offset 9 is unknown; newer segments are numbered from offset 10"
+}
+
+@test "a segment deleted before any of it was committed: -r decides" {
+	w 0 9
+	run -0 logcat -o st/off -n 0 events.log
+	assert_output ""
+	rm events.log
+	w 10 14
+	run -65 --separate-stderr logcat -o st/off events.log
+	assert_output ""
+	assert_equal "$stderr" "logcat: the segment holding offsets from 0 on is gone before any of it was read: how many records it held is unknown (st/off: committed offset 0; -r earliest or latest to number newer segments from offset 0)"
+	run -0 --separate-stderr logcat -r earliest -o st/off events.log
+	assert_output "$(want 10 14 | sed 's/^1\([0-4]\)\t/\1\t/')"
+	assert_equal "$stderr" "logcat: the segment holding offsets from 0 on is gone before any of it was read; newer segments are numbered from offset 0"
+}
+
+@test "the catalogue: malformed is exit 65, never a reset" {
+	w 0 9
+	consume
+	cp st/off.seg seg.ok
+	for bad in 'garbage' "$(printf 'exactly-segments 1\n0 x 10 00')" "$(printf 'exactly-segments 1\n0 5 10 %032d\n7 - 10 %032d' 0 0)"; do
+		printf '%s\n' "$bad" >st/off.seg
+		run -65 --separate-stderr logcat -o st/off events.log
+		assert_output ""
+		[[ "$stderr" == "logcat: st/off.seg: line "* ]]
+	done
+	: >st/off.seg
+	run -65 --separate-stderr logcat -o st/off events.log
+	assert_equal "$stderr" "logcat: st/off.seg: empty segment catalogue"
+	cp seg.ok st/off.seg
+	w 10 11
+	run -0 logcat -o st/off events.log
+	assert_output "$(want 10 11)"
+}
+
+@test "the resume index: missing, stale or foreign, it is rebuilt and offsets are right" {
+	w 0 29999
+	consume
+	assert_file_exists st/off.idx
+	w 30000 30009
+	consume
+	delivered 0 30009
+	# stale: the file was replaced by one with the same beginning
+	cp st/off.idx idx.ok
+	head -n 20000 events.log >e2
+	want 20000 20004 | cut -f2 >>e2
+	mv e2 events.log
+	echo 20000 >st/off
+	run -0 logcat -o st/off events.log
+	assert_output "$(want 20000 20004)"
+	# foreign: an index of another log
+	cp idx.ok st/off.idx
+	sed -i 's/^\([0-9]*\) \([0-9]*\) \([0-9]*\) .*/\1 \2 \3 00000000000000000000000000000000/' st/off.idx
+	echo 20001 >st/off
+	run -0 logcat -o st/off events.log
+	assert_output "$(want 20001 20004)"
+	rm st/off.idx
+	run -0 logcat -o st/off -n 1 events.log
+	assert_output "$(want 20001 20001)"
+	echo junk >st/off.idx
+	run -65 --separate-stderr logcat -o st/off events.log
+	assert_equal "$stderr" "logcat: st/off.idx: line 1: not a resume index (the index is a cache: delete it to rebuild it)"
+}
