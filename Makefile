@@ -24,6 +24,9 @@ LIBOBJ   = $(LIBSRC:.c=.o)
 HDRS     = $(wildcard lib/*.h)
 PAGES    = $(wildcard man/*.[1-8])
 UNIT     = $(patsubst %.c,%,$(wildcard tests/unit/*_test.c))
+FUZZERS  = $(patsubst fuzz/%.c,%,$(wildcard fuzz/*.c))
+FUZZ_SECONDS ?= 60
+FUZZ_CHECK_SECONDS ?= 5
 # Unit tests always run under the sanitizers: they are where a read one
 # byte past a record would show.
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -65,6 +68,7 @@ deps:
 check: deps
 	$(MAKE) all
 	$(MAKE) unit
+	$(MAKE) fuzz-check
 	bats --jobs 2 --no-parallelize-within-files tests
 	$(MAKE) lint-man
 
@@ -73,6 +77,19 @@ unit: $(UNIT)
 
 tests/unit/%_test: tests/unit/%_test.c tests/unit/unit.h $(LIBSRC) $(HDRS)
 	$(CC) $(WARN) $(SANFLAGS) -Ilib -o $@ $< $(LIBSRC) $(LDLIBS)
+
+# libFuzzer harnesses (clang only); the whole of lib/ is instrumented.
+fuzz/out/%: fuzz/%.c $(LIBSRC) $(HDRS)
+	@mkdir -p fuzz/out
+	clang $(filter-out -Werror,$(WARN)) -g -O1 \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -Ilib -o $@ $< $(LIBSRC) $(LDLIBS)
+
+fuzz: $(FUZZERS:%=fuzz/out/%)
+	@sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
+
+fuzz-check: $(FUZZERS:%=fuzz/out/%)
+	@sh fuzz/run.sh $(FUZZ_CHECK_SECONDS) $(FUZZERS)
 
 lint-man:
 	mandoc -Tlint -Wwarning $(PAGES)
@@ -101,5 +118,6 @@ install: all
 
 clean:
 	rm -f $(TOOLS) cmd/*.o lib/*.o lib/libexactly.a $(UNIT)
+	rm -rf fuzz/out
 
-.PHONY: all deps check unit lint lint-man demo bench asan install clean
+.PHONY: all deps check unit fuzz fuzz-check lint lint-man demo bench asan install clean
