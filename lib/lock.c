@@ -15,6 +15,14 @@
 #define HOLDER_FMT "%10ld %10ld\n"
 #define HOLDER_LEN 22
 
+/*
+ * A holder writes its record just after it takes the lock, so for that
+ * moment the record read is empty or its predecessor's: a stage of our own
+ * pipeline would then look like another consumer.  Read it again for up
+ * to this many naps before calling the lock taken.
+ */
+#define SETTLE_NAPS 50
+
 static int
 try(int fd, int how)
 {
@@ -56,7 +64,7 @@ ex_lock(const char *path, int flags)
 	char *lpath = ex_malloc(len);
 	char me[64];
 	long pid, pgid;
-	int fd, r;
+	int fd, r, naps = 0;
 
 	snprintf(lpath, len, "%s.lock", path);
 	if ((fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) < 0)
@@ -80,6 +88,10 @@ ex_lock(const char *path, int flags)
 			if (r)
 				break;
 			naptime(); /* a sibling is between EX and SH */
+			continue;
+		}
+		if ((flags & EX_LOCK_GROUP) && naps++ < SETTLE_NAPS) {
+			naptime();
 			continue;
 		}
 		if (!(flags & EX_LOCK_WAIT)) {

@@ -14,6 +14,9 @@
  * it into a shared lock that the other stages of that group join.)
  *
  * Without EX_LOCK_WAIT a held lock is fatal: exit 75, naming the holder.
+ * With EX_LOCK_GROUP that is decided after up to 100 ms of reading the
+ * holder's record again, since a sibling stage that has just taken the
+ * lock has not written its record yet.
  */
 #ifndef EX_LOCK_H
 #define EX_LOCK_H
