@@ -35,7 +35,8 @@ SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 # Debian packages the build, the tests and the benchmarks need.
 DEBS = build-essential libsodium-dev zlib1g-dev pkg-config bats bats-assert \
        bats-support bats-file mandoc logrotate sqlite3 mawk logtail \
-       clang libclang-rt-14-dev fiu-utils util-linux coreutils parallel bc
+       clang libclang-rt-14-dev fiu-utils util-linux coreutils parallel bc \
+       python3-fusepy
 
 all: $(TOOLS)
 
@@ -91,6 +92,12 @@ fuzz: $(FUZZERS:%=fuzz/out/%)
 
 fuzz-check: $(FUZZERS:%=fuzz/out/%)
 	@sh fuzz/run.sh $(FUZZ_CHECK_SECONDS) $(FUZZERS)
+
+# Power-loss tests alone (they also run in check): plfs needs /dev/fuse and
+# root, and skips without them.
+check-powerloss: deps all
+	bats tests/powerloss.bats
+.PHONY: check-powerloss
 
 lint-man:
 	mandoc -Tlint -Wwarning $(PAGES)

@@ -38,3 +38,21 @@ seqrange() {
 	[ "$2" -ge "$1" ] && seq "$1" "$2"
 	return 0
 }
+
+# tally CATEGORY COUNT: count trials for the reliability table of README.md
+# (make reliability).  When EXACTLY_TALLY names a file, appends the line
+# "CATEGORY COUNT SUITE" to it (SUITE: this .bats file's name); otherwise
+# does nothing.  Tally only after the trial's invariant was checked, so a
+# count is of trials that lost nothing.  Categories, one row each:
+#   seeds         chaos runs, one per seed and guarantee
+#   crash_points  crashes at a chosen point (crashat, kill -9, power loss)
+#   faults        injected faults (fiu-run, LD_PRELOAD shims, ENOSPC)
+#   bad_states    damaged, foreign or unusable offset files and seen-sets
+#   bad_inputs    malformed or unusual input records
+#   fuzz_execs    fuzzer executions
+# Other suites (fuzz/) may append the same lines from a shell.
+tally() {
+	[ -n "${EXACTLY_TALLY:-}" ] || return 0
+	printf '%s %s %s\n' "$1" "$2" "${BATS_TEST_FILENAME##*/}" \
+	    >>"$EXACTLY_TALLY"
+}

@@ -1,0 +1,206 @@
+#!/usr/bin/env bats
+# Power loss: the state of a run lives on plfs (tests/powerloss/plfs.py), a
+# FUSE file system that keeps what was never made durable in memory only;
+# the run is crashed right after each of its durability operations in turn
+# (every fsync, fsync of a directory and rename), and the state that
+# survives is checked against what the tools had reported before the crash,
+# then a rerun on it must finish the job with nothing lost.
+
+load test_helper
+load powerloss/pl
+
+setup() {
+	pl_usable || skip "plfs needs /dev/fuse, root and python3-fusepy"
+}
+
+teardown() {
+	pl_cleanup
+}
+
+# crashrun N MODE SCRIPT: run sh -c SCRIPT on plfs mounted from disk/ at
+# mnt/, crashing after the Nth durability operation with image MODE.
+crashrun() {
+	rm -f ops
+	pl_mount disk mnt -c "$1" -m "$2" -l ops
+	setsid -w sh -c "$3" >/dev/null 2>&1 || true
+	pl_umount
+}
+
+# listing: every path on disk/ with its content, one a line.
+listing() {
+	(cd disk && find . -mindepth 1 | sort | while read -r p; do
+		if [ -d "$p" ]; then echo "$p/"; else echo "$p=$(tr '\0' @ <"$p")"; fi
+	done)
+}
+
+# ---- the file system itself -----------------------------------------------
+
+# Operations: 1 fsync f, 2 rename f g, 3 fsync ., 4 fsync h.
+PLSCRIPT='cd mnt && printf a >f && sync f && printf b >>f && mv f g &&
+    sync . && printf c >h && sync h && printf d >>h && sync .'
+
+@test "plfs: unsynced data and unsynced names are lost in a power loss" {
+	crashrun 1 drop "$PLSCRIPT"
+	run listing
+	assert_output ''
+	rm -rf disk
+	crashrun 2 drop "$PLSCRIPT"
+	run listing
+	assert_output ''
+	rm -rf disk
+	crashrun 3 drop "$PLSCRIPT"
+	run listing
+	assert_output './g=a'
+	rm -rf disk
+	crashrun 4 drop "$PLSCRIPT"
+	run listing
+	assert_output './g=a'
+	run cat ops
+	assert_output "$(printf '1 fsync /f\n2 rename /g\n3 fsyncdir /\n4 fsync /h\ncrash drop')"
+}
+
+@test "plfs: a process crash keeps everything; a clean unmount too, and a remount reads it back" {
+	crashrun 4 keep "$PLSCRIPT"
+	run listing
+	assert_output "$(printf './g=ab\n./h=c')"
+	rm -rf disk
+	pl_mount disk mnt
+	sh -c "$PLSCRIPT"
+	pl_umount
+	run listing
+	assert_output "$(printf './g=ab\n./h=cd')"
+	pl_mount disk mnt
+	run cat mnt/g mnt/h
+	assert_output 'abcd'
+	pl_umount
+}
+
+@test "plfs: a rename over a file is durable only with its directory" {
+	mkdir disk && printf old >disk/f
+	S='cd mnt && printf new >f.tmp && sync f.tmp && mv f.tmp f && sync .'
+	crashrun 2 drop "$S"
+	run listing
+	assert_output './f=old'
+	crashrun 3 drop "$S"
+	run listing
+	assert_output './f=new'
+}
+
+@test "plfs: a new directory and its files survive only through fsyncs of both" {
+	S='cd mnt && mkdir d.tmp && printf x >d.tmp/f && sync d.tmp/f &&
+	    sync d.tmp && mv d.tmp d && sync .'
+	crashrun 2 drop "$S"
+	run listing
+	assert_output ''
+	crashrun 4 drop "$S"
+	run listing
+	assert_output "$(printf './d/\n./d/f=x')"
+}
+
+@test "plfs: a shared mapping is durable after msync, not before" {
+	mkdir disk && printf '........' >disk/m
+	S='/usr/bin/python3 -c "
+import mmap, os
+fd = os.open(\"mnt/m\", os.O_RDWR)
+m = mmap.mmap(fd, 8)
+m[0:4] = b\"abcd\"
+m.flush()
+m[4:8] = b\"efgh\"
+os.fsync(os.open(\"mnt\", os.O_RDONLY))
+"'
+	crashrun 2 drop "$S"
+	run listing
+	assert_output './m=abcd....'
+}
+
+@test "plfs: random images are reproducible by seed and differ between seeds" {
+	S='cd mnt && printf a >f && sync f && printf b >>f && printf c >>f &&
+	    mv f g && printf d >h && sync h'
+	for seed in $(seq 1 12); do
+		rm -rf disk
+		pl_mount disk mnt -c 3 -m random -S "$seed"
+		setsid -w sh -c "$S" >/dev/null 2>&1 || true
+		pl_umount
+		listing | tr '\n' ' ' >"img.$seed"
+		echo >>"img.$seed"
+	done
+	rm -rf disk
+	pl_mount disk mnt -c 3 -m random -S 5
+	setsid -w sh -c "$S" >/dev/null 2>&1 || true
+	pl_umount
+	run listing
+	assert_output "$(tr ' ' '\n' <img.5 | sed '/^$/d')"
+	# Writes after the fsync may go, in any subset (a lost one leaves a
+	# hole); the names survive as a prefix of their changes, the rename
+	# whole.
+	sort -u img.* >images
+	run grep -cvE '^(|\./[fg]=a[bc@]* |\./g=a[bc@]* \./h=d )$' images
+	assert_output 0
+	[ "$(wc -l <images)" -ge 3 ]
+}
+
+# ---- commit -----------------------------------------------------------------
+
+# sweep_commit FLAG: crash "logcat | commit FLAG -n 4" on a 20-record log
+# after each durability operation, then check what survived and rerun.
+sweep_commit() {
+	local flag=$1 mode=$2 total n d k prev=0
+	command -v commit >/dev/null || skip "commit is not built yet"
+	mklog 20 events.log
+	PIPE="logcat -o mnt/off events.log | commit $flag -n 4 -o mnt/off"
+	pl_mount disk mnt -l ref.ops
+	sh -c "$PIPE" >ref.out
+	pl_umount
+	tagged 0 20 | diff - ref.out
+	total=$(pl_nops ref.ops)
+	# five batches, each a temporary file fsynced, renamed, its directory
+	# fsynced: at least 15 points to crash at
+	[ "$total" -ge 15 ] || fail "only $total durability operations"
+	for n in $(seq 1 "$total"); do
+		rm -rf disk
+		pl_mount disk mnt -c "$n" -m "$mode" -S "$n" -l "ops.$n"
+		setsid -w sh -c "$PIPE" >"out.$n" 2>/dev/null || true
+		pl_umount
+		grep -q '^crash' "ops.$n" || fail "op $n: no crash"
+		d=0
+		if [ -e disk/off ]; then
+			d=$(head -n 1 disk/off)
+			[[ $d =~ ^(0|[1-9][0-9]*)$ ]] ||
+			    fail "op $n: offset file torn: $(od -c disk/off)"
+		fi
+		# written on before the crash: a prefix of the log, whole lines
+		k=$(wc -l <"out.$n")
+		tagged 0 "$k" | cmp -s - "out.$n" ||
+		    fail "op $n: output is not records 0-$((k - 1))"
+		case $flag in
+		-a) [ "$d" -le "$k" ] ||
+		    fail "op $n: committed $d, only $k records written on" ;;
+		-b) [ "$k" -le "$d" ] ||
+		    fail "op $n: $k records written on, only $d committed" ;;
+		esac
+		[ "$d" -ge "$prev" ] ||
+		    fail "op $n: committed $d after $prev at op $((n - 1))"
+		prev=$d
+		pl_mount disk mnt
+		sh -c "$PIPE" >"rest.$n" ||
+		    fail "op $n: the rerun failed on what survived"
+		pl_umount
+		tagged "$d" $((20 - d)) | cmp -s - "rest.$n" ||
+		    fail "op $n: rerun from $d wrote $(cut -f1 "rest.$n" | tr '\n' ' ')"
+		[ "$(head -n 1 disk/off)" = 20 ] || fail "op $n: rerun ended short"
+		tally crash_points 1
+	done
+	[ "$prev" = 20 ] || fail "a crash after the last operation left $prev"
+}
+
+@test "power loss: commit -a never commits what it did not write on, and the rerun loses nothing" {
+	sweep_commit -a drop
+}
+
+@test "power loss: commit -b never writes on what it did not commit first" {
+	sweep_commit -b drop
+}
+
+@test "power loss with torn writes and lost renames: commit -a keeps an old or new offset" {
+	sweep_commit -a random
+}
