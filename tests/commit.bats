@@ -382,3 +382,95 @@ until_file() {
 	run -0 commit -o off <in
 	assert_equal "$(cat off)" 10
 }
+
+# ack: acknowledge every line read, at once (line-buffered).
+ACK='while IFS= read -r l; do printf "%s\n" "$l" >>fed; echo ok; done'
+
+@test "-e: each acknowledgement hands on the oldest record, tagged" {
+	recs $(seq 0 9) >in
+	run -0 --separate-stderr commit -e -v -n 3 -o off -- sh -c "$ACK" <in
+	assert_output "$(recs $(seq 0 9))"
+	assert_regex "$stderr" '^commit: 10 records in, 10 out, 0 in flight, offset 10 committed \(4 commits\), [0-9.]+ s$'
+	assert_equal "$(cat off)" 10
+	assert_equal "$(cat fed)" "$(recs $(seq 0 9))"
+}
+
+@test "-e -p: the command is fed payloads and they are handed on" {
+	recs 0 1 2 >in
+	run -0 commit -e -p -o off -- sh -c "$ACK" <in
+	assert_output "$(printf 'ev0\nev1\nev2')"
+	assert_equal "$(cat fed)" "$(printf 'ev0\nev1\nev2')"
+	assert_equal "$(cat off)" 3
+}
+
+@test "-e: a command that exits 0 early leaves the unacknowledged uncommitted" {
+	recs $(seq 0 4) >in
+	run -1 --separate-stderr commit -e -o off -- sh -c 'read l; echo ok; read l; echo ok' <in
+	assert_equal "$stderr" "commit: sh: exited 0 with 3 of 5 records unacknowledged; they stay uncommitted"
+	assert_output "$(recs 0 1)"
+	assert_equal "$(cat off)" 2
+}
+
+@test "-e: a failing command's status passes through, its acknowledged progress kept" {
+	recs $(seq 0 4) >in
+	run -4 commit -e -o off -- sh -c 'read l; echo ok; exit 4' <in
+	assert_output "$(recs 0)"
+	assert_equal "$(cat off)" 1
+	run -137 commit -e -o off2 -- sh -c 'read l; echo ok; kill -9 $$' <in
+	assert_equal "$(cat off2)" 1
+	run -127 commit -e -o off3 -- ./no-such-command <in
+	assert_file_not_exist off3
+}
+
+@test "-e -b: each group is committed before it is fed" {
+	recs $(seq 0 9) >in
+	run -0 commit -e -b -n 4 -o off -- sh -c "$ACK" <in
+	assert_output "$(recs $(seq 0 9))"
+	assert_equal "$(cat off)" 10
+	# acknowledges 5 of 10 in groups of 4: the second group was committed
+	run -1 --separate-stderr commit -e -b -n 4 -o off2 -- sh -c 'for i in 1 2 3 4 5; do read l; echo ok; done' <in
+	assert_equal "$stderr" "commit: sh: exited 0 with 3 of 8 records unacknowledged; they are lost"
+	assert_output "$(recs 0 1 2 3 4)"
+	assert_equal "$(cat off2)" 8
+}
+
+@test "-e: more acknowledgements than records is bad output (65)" {
+	recs 0 1 >in
+	run -65 commit -e -o off -- sh -c 'read l; echo ok; echo ok; echo ok; cat >/dev/null' <in
+	assert_file_not_exist off
+}
+
+@test "-e: bad input stops the run (65) and the command is not orphaned" {
+	printf '0\ta\nbad\n' >in
+	run -65 --separate-stderr commit -e -o off -- sh -c "$ACK; echo done >done" <in
+	assert_equal "$stderr" "commit: stdin: line 2: no TAB after the offset, expected OFFSET<TAB>PAYLOAD"
+	assert_file_exist done
+	assert_file_not_exist off
+}
+
+@test "-e: output to /dev/full is 74, nothing committed" {
+	recs 0 1 >in
+	run -74 --separate-stderr sh -c "commit -e -o off -- sh -c '$ACK' <in >/dev/full"
+	assert_equal "$stderr" "commit: write: stdout: No space left on device"
+	assert_file_not_exist off
+}
+
+@test "-e -t: acknowledged progress is committed on a live stream" {
+	mkfifo fifo
+	commit -e -t 100 -o off -- sh -c "$ACK" <fifo >out 3>&- &
+	exec 8>fifo
+	recs 0 1 >&8
+	until_file off 2
+	recs 2 >&8
+	until_file off 3
+	exec 8>&-
+	wait
+	assert_equal "$(cat out)" "$(recs 0 1 2)"
+}
+
+@test "-e: a large stream through a slow reader does not deadlock" {
+	tagged 0 100000 >in
+	commit -e -n 10000 -o off -- sed -u 's/.*/ok/' <in >out
+	cmp in out
+	assert_equal "$(cat off)" 100000
+}
