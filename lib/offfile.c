@@ -33,7 +33,7 @@ ex_offfile_read(const char *path, uint64_t *off)
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		ex_die(EXIT_DATA, "offset file %s", path);
+		ex_die(errno == EIO ? EXIT_IO : EXIT_DATA, "offset file %s", path);
 	}
 	while (n < sizeof buf) {
 		ssize_t r = read(fd, buf + n, sizeof buf - n);
@@ -41,7 +41,8 @@ ex_offfile_read(const char *path, uint64_t *off)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			ex_die(EXIT_DATA, "offset file %s", path);
+			ex_die(errno == EIO ? EXIT_IO : EXIT_DATA, "offset file %s",
+			    path);
 		if (r == 0)
 			break;
 		n += (size_t)r;

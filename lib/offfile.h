@@ -4,8 +4,8 @@
  * Its first line is the committed offset: the offset of the next record to
  * read.  Further "key value" lines may follow and are ignored here.  A
  * missing file means "never committed"; an empty, unreadable or malformed
- * one is fatal (exit 65 naming the file), so no tool ever silently starts
- * again from 0.  Writes go through ex_replace.
+ * one is fatal (exit 65 naming the file; 74 if the disk failed to read
+ * it), so no tool ever silently starts again from 0.  Writes go through ex_replace.
  */
 #ifndef EX_OFFFILE_H
 #define EX_OFFFILE_H
