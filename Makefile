@@ -67,7 +67,7 @@ deps:
 	fi
 
 check: deps
-	$(MAKE) all
+	$(MAKE) all tests/faults/shim.so
 	$(MAKE) unit
 	$(MAKE) fuzz-check
 	bats --jobs 2 --no-parallelize-within-files tests
@@ -79,6 +79,10 @@ unit: $(UNIT)
 
 tests/unit/%_test: tests/unit/%_test.c tests/unit/unit.h $(LIBSRC) $(HDRS)
 	$(CC) $(WARN) $(SANFLAGS) -Ilib -o $@ $< $(LIBSRC) $(LDLIBS)
+
+# The LD_PRELOAD fault injector of tests/faults.bats.
+tests/faults/shim.so: tests/faults/shim.c
+	$(CC) -std=c11 -Wall -Wextra -O2 -fPIC -shared -o $@ $< -ldl
 
 # libFuzzer harnesses (clang only); the whole of lib/ is instrumented.
 fuzz/out/%: fuzz/%.c $(LIBSRC) $(HDRS)
@@ -145,7 +149,7 @@ install: all
 	done
 
 clean:
-	rm -f $(TOOLS) cmd/*.o lib/*.o lib/libexactly.a $(UNIT)
+	rm -f $(TOOLS) cmd/*.o lib/*.o lib/libexactly.a $(UNIT) tests/faults/shim.so
 	rm -rf fuzz/out build
 
 .PHONY: all deps check unit fuzz fuzz-check lint lint-man demo bench asan install clean
