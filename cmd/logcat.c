@@ -26,11 +26,15 @@
  *  - logcat never writes the offset file; it reads it under the
  *    consumer's lock, which the commit of its own pipeline shares.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,6 +50,8 @@
 #include "tag.h"
 
 enum { R_ERROR, R_EARLIEST, R_LATEST };
+
+#define CAT_KEEP 4096 /* segments the catalogue keeps, at least */
 enum { GO_ON, STOP };
 
 struct opts {
@@ -55,6 +61,7 @@ struct opts {
 	int tagged;         /* not -p */
 	int recover;        /* -r */
 	int verbose;        /* -v */
+	int follow;         /* -F */
 };
 
 /* A segment of the log as this run sees it. */
@@ -83,14 +90,29 @@ struct run {
 	struct lseg *seg;
 	size_t nseg;
 	char *catpath, *idxpath;
+	/* the segment being read, kept open at the end of the log by -F */
+	struct {
+		struct lseg *l;
+		struct ex_rd r;
+		uint64_t rec;    /* records of it passed so far */
+		uint64_t base;   /* byte position the reader started at */
+		uint64_t pos;    /* byte position after the last record */
+		uint64_t nextcp; /* where the next checkpoint is due */
+		int open;
+	} cur;
+	struct stat *snap;  /* -F: the files as they were last arranged */
 };
+
+/* Set by SIGTERM and SIGINT under -F: finish what was read, then exit 0.
+ * A signal handler can only tell the loop through a global. */
+static volatile sig_atomic_t stopsig;
 
 static void
 usage(const char *why)
 {
 	if (why)
 		fprintf(stderr, "%s: %s\n", ex_prog, why);
-	fprintf(stderr, "usage: %s [-pv] [-n count] [-o offsetfile | -s offset] "
+	fprintf(stderr, "usage: %s [-Fpv] [-n count] [-o offsetfile | -s offset] "
 	    "[-r earliest|latest|error] file ...\n", ex_prog);
 	exit(EXIT_USAGE);
 }
@@ -229,7 +251,7 @@ skip(struct run *u, struct lseg *l, struct ex_rd *r, uint64_t rec,
 }
 
 static _Noreturn void
-badgz(struct run *u, struct lseg *l, struct ex_rd *r, uint64_t rec)
+badgz(struct run *u, struct lseg *l, const struct ex_rd *r, uint64_t rec)
 {
 	ex_out_flush(&u->out);
 	ex_diex(EXIT_DATA, "%s: bad gzip data after %llu records of the file "
@@ -260,7 +282,8 @@ countrecs(struct run *u, struct lseg *l)
 	ex_rd_free(&r);
 	/* read again from the start when its records are written */
 	ex_seg_close(&l->s);
-	ex_seg_open(&l->s, l->s.path);
+	if (ex_seg_open(&l->s, l->s.path, 1) < 0)
+		l->present = 0; /* rotated away meanwhile */
 	return rec;
 }
 
@@ -307,10 +330,16 @@ arrange(struct run *u, char **files, int nfiles)
 	size_t nf = 0, nnew, i, j;
 	struct ex_cat *c = &u->cat;
 
+	for (i = 0; i < u->nseg; i++)
+		if (u->seg[i].present)
+			ex_seg_close(&u->seg[i].s);
+	free(u->seg);
+
 	for (i = 0; i < (size_t)nfiles; i++) {
 		l = &f[nf];
 		memset(l, 0, sizeof *l);
-		ex_seg_open(&l->s, files[i]);
+		if (ex_seg_open(&l->s, files[i], u->o->follow) < 0)
+			continue; /* -F: not there yet */
 		if (l->s.nhead == 0 && !ex_seg_bad(&l->s)) {
 			ex_seg_close(&l->s); /* empty: not a segment yet */
 			continue;
@@ -387,7 +416,7 @@ arrange(struct run *u, char **files, int nfiles)
 			l->first = p ? p->first + p->count : 0;
 			if (p && p->first == UINT64_MAX)
 				l->first = UINT64_MAX;
-			if (u->o->ofile) {
+			if (u->o->ofile || u->o->follow) {
 				e = ex_cat_add(c);
 				e->first = l->first;
 				e->fplen = l->s.nhead;
@@ -398,7 +427,7 @@ arrange(struct run *u, char **files, int nfiles)
 		}
 		if (l->sealed || i == u->nseg - 1)
 			continue;
-		if (!u->o->ofile) {
+		if (!u->o->ofile && !u->o->follow) {
 			/* nothing to keep: numbered as it is read */
 			l->first = UINT64_MAX;
 			continue;
@@ -448,8 +477,11 @@ arrange(struct run *u, char **files, int nfiles)
 			u->catdirty = 1;
 		}
 	}
-	/* segments wholly before the start and gone are history */
-	for (i = 0; i + 1 < u->nseg && !u->seg[i].present && u->seg[i].sealed &&
+	/* segments wholly before the start and gone are history, but a later
+	 * run may be given their files again: forget only the oldest of
+	 * very many */
+	for (i = 0; u->nseg > CAT_KEEP && i + CAT_KEEP < u->nseg &&
+	    !u->seg[i].present && u->seg[i].sealed &&
 	    u->seg[i].first + u->seg[i].count <= u->start; i++)
 		;
 	if (u->o->ofile && i > 0 && u->catdirty) {
@@ -466,32 +498,47 @@ arrange(struct run *u, char **files, int nfiles)
 	u->catdirty = 0;
 }
 
-/* Read segment l from the record that u->start asks for.  Returns STOP
- * when -n is used up or the reader of stdout went away. */
-static int
-segment(struct run *u, struct lseg *l, int last)
+/* Open segment l for reading at the record that u->start asks for. */
+static void
+segopen(struct run *u, struct lseg *l)
 {
-	struct ex_rd r;
-	uint64_t rec = 0, base = 0, pos, want, nextcp;
-	char *line;
-	size_t len;
-	int rc, ret = GO_ON;
+	uint64_t want;
 
-	ex_rd_init_fill(&r, ex_seg_read, &l->s, l->s.path);
+	u->cur.l = l;
+	u->cur.rec = u->cur.base = 0;
+	u->cur.open = 1;
+	ex_rd_init_fill(&u->cur.r, ex_seg_read, &l->s, l->s.path);
 	if (u->start > l->first) {
 		want = u->start - l->first;
-		rec = seekrec(u, l, want, &base);
-		rec += skip(u, l, &r, rec, base, want - rec);
+		u->cur.rec = seekrec(u, l, want, &u->cur.base);
+		u->cur.rec += skip(u, l, &u->cur.r, u->cur.rec, u->cur.base,
+		    want - u->cur.rec);
 	}
-	pos = base + r.consumed;
-	nextcp = pos + EX_IDX_GAP;
-	u->off = l->first + rec;
-	while ((rc = ex_rd_line(&r, &line, &len)) != EX_RD_EOF) {
+	u->cur.pos = u->cur.base + u->cur.r.consumed;
+	u->cur.nextcp = u->cur.pos + EX_IDX_GAP;
+	u->off = l->first + u->cur.rec;
+}
+
+/*
+ * Write the records of the open segment until its end.  With last, an
+ * unterminated line there is still being written and is held back.
+ * Returns STOP when -n is used up or the reader of stdout went away.
+ */
+static int
+pump(struct run *u, int last)
+{
+	struct lseg *l = u->cur.l;
+	struct ex_rd *r = &u->cur.r;
+	char *line;
+	size_t len;
+	int rc;
+
+	while ((rc = ex_rd_line(r, &line, &len)) != EX_RD_EOF) {
 		/* still being written, or cut short by bad data */
 		if (rc == EX_RD_PARTIAL &&
 		    ((last && !l->sealed) || ex_seg_bad(&l->s)))
 			break;
-		if (l->sealed && rec >= l->count) {
+		if (l->sealed && u->cur.rec >= l->count) {
 			/* written after it was sealed: its offsets are taken */
 			ex_warnx("%s: lines written after a newer segment "
 			    "followed it (at offset %llu) are not delivered",
@@ -499,10 +546,8 @@ segment(struct run *u, struct lseg *l, int last)
 			break;
 		}
 		if (u->off >= u->start) {
-			if (u->left == 0) {
-				ret = STOP;
-				break;
-			}
+			if (u->left == 0)
+				return STOP;
 			ex_out_rec(&u->out, u->off, line, len, u->o->tagged);
 			if (u->nrec++ == 0)
 				u->first = u->off;
@@ -511,25 +556,47 @@ segment(struct run *u, struct lseg *l, int last)
 			u->left--;
 		}
 		u->off++;
-		rec++;
+		u->cur.rec++;
 		if (rc == EX_RD_LINE) {
-			pos = base + r.consumed;
-			if (pos >= nextcp) {
-				checkpoint(u, l, rec, pos);
-				nextcp = pos + EX_IDX_GAP;
+			u->cur.pos = u->cur.base + r->consumed;
+			if (u->cur.pos >= u->cur.nextcp) {
+				checkpoint(u, l, u->cur.rec, u->cur.pos);
+				u->cur.nextcp = u->cur.pos + EX_IDX_GAP;
 			}
 		}
-		if (u->off > u->start && (u->left == 0 || u->out.broken)) {
-			ret = STOP;
-			break;
-		}
+		if (u->off > u->start && (u->left == 0 || u->out.broken ||
+		    stopsig))
+			return STOP;
 	}
-	if (ret == GO_ON && ex_seg_bad(&l->s))
-		badgz(u, l, &r, rec);
+	if (ex_seg_bad(&l->s))
+		badgz(u, l, r, u->cur.rec);
+	return GO_ON;
+}
+
+static void
+segclose(struct run *u)
+{
+	if (!u->cur.open)
+		return;
 	if (u->o->ofile)
-		checkpoint(u, l, rec, pos);
-	ex_rd_free(&r);
-	ex_seg_close(&l->s);
+		checkpoint(u, u->cur.l, u->cur.rec, u->cur.pos);
+	ex_rd_free(&u->cur.r);
+	ex_seg_close(&u->cur.l->s);
+	u->cur.open = 0;
+}
+
+/* Read segment l from the record that u->start asks for.  Returns STOP
+ * when -n is used up or the reader of stdout went away.  Under -F the
+ * newest segment stays open at its end. */
+static int
+segment(struct run *u, struct lseg *l, int last)
+{
+	int ret;
+
+	segopen(u, l);
+	ret = pump(u, last);
+	if (!(ret == GO_ON && last && u->o->follow))
+		segclose(u);
 	return ret;
 }
 
@@ -575,6 +642,206 @@ readlog(struct run *u)
 }
 
 static void
+onsig(int sig)
+{
+	stopsig = sig;
+}
+
+/* Watch the directories of the files: a directory's watch also reports
+ * writes to the files in it, renames and creations.  -1 if inotify is not
+ * to be had: then logcat polls. */
+static int
+watch(char **files, int nfiles)
+{
+	int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK), n = 0;
+
+	if (fd < 0)
+		return -1;
+	for (int i = 0; i < nfiles; i++) {
+		char *dir = strdup(files[i]), *slash;
+
+		if (!dir)
+			ex_die(EXIT_FAILURE, "strdup");
+		if ((slash = strrchr(dir, '/')))
+			slash[slash == dir] = '\0';
+		else
+			strcpy(dir, ".");
+		if (inotify_add_watch(fd, dir, IN_MODIFY | IN_CREATE |
+		    IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB) >= 0)
+			n++;
+		free(dir);
+	}
+	if (n == 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Wait until something may have changed, up to ms, or a signal. */
+static void
+waitchange(int ifd, int ms)
+{
+	struct pollfd p = { .fd = ifd, .events = POLLIN };
+	char buf[4096];
+
+	if (poll(ifd >= 0 ? &p : NULL, ifd >= 0, ms) < 0 && errno != EINTR)
+		ex_die(EXIT_IO, "poll");
+	if (ifd >= 0)
+		while (read(ifd, buf, sizeof buf) > 0)
+			;
+}
+
+enum { SAME, ROTATED, TRUNCATED };
+
+/* What became of the newest segment since it was last read to its end. */
+static int
+fate(struct run *u, const unsigned char check[EX_FP_HASH])
+{
+	struct ex_seg *s = &u->cur.l->s;
+	struct stat now, path;
+	unsigned char h[EX_FP_HASH];
+
+	if (fstat(s->fd, &now) < 0)
+		ex_die(EXIT_IO, "stat: %s", s->path);
+	if ((uint64_t)now.st_size < u->cur.pos ||
+	    (u->cur.pos >= 1 && (checkhash(s, u->cur.pos, h) < 0 ||
+	    memcmp(h, check, EX_FP_HASH) != 0)))
+		return TRUNCATED;
+	/* renamed, and the writer has moved on to a new file of that name */
+	if (stat(s->path, &path) == 0 && path.st_size > 0 &&
+	    (path.st_ino != now.st_ino || path.st_dev != now.st_dev))
+		return ROTATED;
+	return SAME;
+}
+
+/* Remember what the files given are now, to see later that one changed. */
+static void
+snapshot(struct run *u, char **files, int nfiles)
+{
+	if (!u->snap)
+		u->snap = ex_malloc((size_t)nfiles * sizeof *u->snap);
+	for (int i = 0; i < nfiles; i++)
+		if (stat(files[i], &u->snap[i]) < 0)
+			memset(&u->snap[i], 0, sizeof u->snap[i]);
+}
+
+/* Nonzero if s begins like a segment of the catalogue. */
+static int
+known(const struct run *u, const struct ex_seg *s)
+{
+	for (size_t i = 0; i < u->cat.n; i++)
+		if (ex_seg_match(s, u->cat.e[i].fplen, u->cat.e[i].fp))
+			return 1;
+	return 0;
+}
+
+/* A file given has changed since it was last looked at and holds a
+ * segment not seen before.  The open segment's own file (renamed, say)
+ * does not count, nor does a copy of a known segment. */
+static int
+newfile(struct run *u, char **files, int nfiles)
+{
+	struct stat st, *was;
+	struct ex_seg s;
+	int fresh = 0;
+
+	for (int i = 0; i < nfiles && !fresh; i++) {
+		was = &u->snap[i];
+		if (stat(files[i], &st) < 0 || st.st_size == 0)
+			continue;
+		if (u->cur.open && st.st_ino == u->cur.l->s.st.st_ino &&
+		    st.st_dev == u->cur.l->s.st.st_dev)
+			continue;
+		if (st.st_ino == was->st_ino && st.st_dev == was->st_dev &&
+		    st.st_size == was->st_size &&
+		    st.st_mtim.tv_sec == was->st_mtim.tv_sec &&
+		    st.st_mtim.tv_nsec == was->st_mtim.tv_nsec)
+			continue;
+		*was = st;
+		if (ex_seg_open(&s, files[i], 1) < 0)
+			continue;
+		fresh = s.nhead > 0 && !known(u, &s);
+		ex_seg_close(&s);
+	}
+	return fresh;
+}
+
+/*
+ * -F: at the end of the log, wait for more and write it as it comes.  The
+ * newest segment stays open.  When a new file of its name has content (a
+ * create-style rotation, the writer moved on), the old one is read to its
+ * end and sealed; when it was truncated (copytruncate), what it held is
+ * read from its copy if that is among the files given.  Either way the
+ * files are arranged again and reading goes on at the next offset.
+ */
+static void
+follow(struct run *u, char **files, int nfiles)
+{
+	unsigned char check[EX_FP_HASH];
+	int ifd = watch(files, nfiles), what;
+
+	snapshot(u, files, nfiles);
+	for (;;) {
+		if (ex_out_flush(&u->out) < 0)
+			return;
+		if (u->cur.open && u->cur.pos >= 1 &&
+		    checkhash(&u->cur.l->s, u->cur.pos, check) < 0)
+			memset(check, 0, sizeof check);
+		if (stopsig)
+			return;
+		waitchange(ifd, ifd >= 0 ? 1000 : 100);
+		if (stopsig)
+			return;
+		what = u->cur.open ? fate(u, check) : SAME;
+		/* a new file with content: the open one (say, the copy that
+		 * copytruncate made) has all it will get */
+		if (what == SAME && newfile(u, files, nfiles))
+			what = ROTATED;
+		if (what == SAME) {
+			if (u->cur.open) {
+				ex_rd_resume(&u->cur.r);
+				if (pump(u, 1) == STOP)
+					return;
+			}
+			continue;
+		}
+		if (u->cur.open && what == ROTATED) {
+			/* the old file has all it will get: finish it */
+			struct lseg *l = u->cur.l;
+
+			ex_rd_resume(&u->cur.r);
+			if (pump(u, 0) == STOP)
+				return;
+			l->count = u->cur.rec;
+			l->sealed = 1;
+			if (l->ci >= 0) {
+				struct ex_catent *e = &u->cat.e[l->ci];
+				char head[EX_FP_LEN];
+				ssize_t n;
+
+				/* it may have been short when it was numbered:
+				 * know it by all the bytes it begins with now */
+				n = ex_seg_pread(&l->s, head, sizeof head, 0);
+				if (n > 0 && (size_t)n > e->fplen) {
+					e->fplen = (size_t)n;
+					ex_seg_hash(head, e->fplen, e->fp);
+				}
+				e->count = l->count;
+				e->sealed = 1;
+				u->catdirty = 1;
+			}
+		}
+		segclose(u);
+		u->start = u->off;
+		snapshot(u, files, nfiles);
+		arrange(u, files, nfiles);
+		if (readlog(u) == STOP)
+			return;
+	}
+}
+
+static void
 summary(const struct run *u)
 {
 	if (u->nrec == 0)
@@ -598,8 +865,11 @@ main(int argc, char *argv[])
 	ex_elapsed();
 	memset(&u, 0, sizeof u);
 	u.o = &o;
-	while ((c = getopt(argc, argv, "n:o:pr:s:v")) != -1) {
+	while ((c = getopt(argc, argv, "Fn:o:pr:s:v")) != -1) {
 		switch (c) {
+		case 'F':
+			o.follow = 1;
+			break;
 		case 'n':
 			if ((why = ex_off_parse(optarg, strlen(optarg), &o.limit)))
 				usage("-n: count must be a decimal number "
@@ -657,6 +927,15 @@ main(int argc, char *argv[])
 		snprintf(u.from, sizeof u.from, "-s %llu: offset",
 		    (unsigned long long)u.start);
 
+	if (o.follow) {
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = onsig; /* no SA_RESTART: poll returns at once */
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
 	u.left = o.limit;
 	ex_out_init(&u.out, STDOUT_FILENO, "stdout");
 	bigpipe(STDOUT_FILENO);
@@ -681,7 +960,7 @@ main(int argc, char *argv[])
 			u.start = UINT64_MAX;
 			for (size_t i = 0; i < u.nseg; i++)
 				if (u.seg[i].present) {
-					ex_seg_open(&u.seg[i].s, u.seg[i].s.path);
+					ex_seg_open(&u.seg[i].s, u.seg[i].s.path, 0);
 					if (u.start == UINT64_MAX)
 						u.start = u.seg[i].first;
 				}
@@ -689,6 +968,8 @@ main(int argc, char *argv[])
 			break;
 		}
 	}
+	if (o.follow && !u.out.broken && u.left > 0)
+		follow(&u, argv, argc);
 	/* a reader that went away is not an error for a filter */
 	ex_out_flush(&u.out);
 	if (o.ofile)

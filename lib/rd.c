@@ -99,16 +99,29 @@ ex_rd_line(struct ex_rd *r, char **line, size_t *len)
 			*line = r->buf + r->pos;
 			*len = r->end - r->pos;
 			r->consumed += *len;
+			r->tail = *len;
 			r->pos = r->scan = r->end;
 			return EX_RD_PARTIAL;
 		}
 	}
 	*line = r->buf + r->pos;
 	*len = (size_t)(lf - *line);
+	r->tail = 0;
 	r->pos = (size_t)(lf - r->buf) + 1;
 	r->lineno++;
 	r->consumed += *len + 1;
 	return EX_RD_LINE;
+}
+
+void
+ex_rd_resume(struct ex_rd *r)
+{
+	/* the tail's bytes are still in the buffer, just before end */
+	r->pos -= r->tail;
+	r->consumed -= r->tail;
+	r->scan = r->pos;
+	r->tail = 0;
+	r->eof = 0;
 }
 
 uint64_t
@@ -117,6 +130,7 @@ ex_rd_skip(struct ex_rd *r, uint64_t n)
 	uint64_t k = 0;
 	char *p, *e, *lf;
 
+	r->tail = 0;
 	while (k < n) {
 		p = r->buf + r->pos;
 		e = r->buf + r->end;

@@ -28,6 +28,7 @@ struct ex_rd {
 	const char *name;  /* for messages */
 	uint64_t lineno;   /* lines handed out so far */
 	uint64_t consumed; /* bytes handed out so far, LFs included */
+	size_t tail;       /* length of the EX_RD_PARTIAL tail just handed out */
 };
 
 enum { EX_RD_EOF = 0, EX_RD_LINE = 1, EX_RD_PARTIAL = 2 };
@@ -48,6 +49,11 @@ int ex_rd_line(struct ex_rd *r, char **line, size_t *len);
  * than n only at end of input, where an unterminated tail is left for
  * ex_rd_line.  lineno and consumed count the skipped lines. */
 uint64_t ex_rd_skip(struct ex_rd *r, uint64_t n);
+
+/* After EX_RD_EOF or EX_RD_PARTIAL: the input may have grown (a file
+ * being appended to), so read again.  A partial tail just handed out is
+ * taken back, to come again whole once its LF arrives. */
+void ex_rd_resume(struct ex_rd *r);
 
 /* Nonzero when ex_rd_line would return without a system call. */
 int ex_rd_ready(struct ex_rd *r);

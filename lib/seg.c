@@ -19,8 +19,8 @@ rawread(struct ex_seg *s, char *buf, size_t n)
 	return r;
 }
 
-void
-ex_seg_open(struct ex_seg *s, const char *path)
+int
+ex_seg_open(struct ex_seg *s, const char *path, int missingok)
 {
 	ssize_t n;
 	char magic[2];
@@ -28,8 +28,11 @@ ex_seg_open(struct ex_seg *s, const char *path)
 
 	memset(s, 0, sizeof *s);
 	s->path = path;
-	if ((s->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((s->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (missingok && errno == ENOENT)
+			return -1;
 		ex_die(EXIT_IO, "open: %s", path);
+	}
 	if (fstat(s->fd, &s->st) < 0)
 		ex_die(EXIT_IO, "stat: %s", path);
 	if (S_ISDIR(s->st.st_mode)) {
@@ -62,6 +65,7 @@ ex_seg_open(struct ex_seg *s, const char *path)
 		}
 		s->nhead += (size_t)n;
 	}
+	return 0;
 }
 
 ssize_t

@@ -42,8 +42,9 @@ struct ex_seg {
 };
 
 /* Open path and read its head; dies 74 if it cannot be opened or read or
- * is a directory. */
-void ex_seg_open(struct ex_seg *s, const char *path);
+ * is a directory.  With missingok, a path that does not exist returns -1
+ * instead (a file that rotation will create); else 0. */
+int ex_seg_open(struct ex_seg *s, const char *path, int missingok);
 
 /* ex_fill_fn: ctx is the struct ex_seg. */
 ssize_t ex_seg_read(void *ctx, char *buf, size_t n);

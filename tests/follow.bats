@@ -1,0 +1,169 @@
+#!/usr/bin/env bats
+# logcat -F: following a live log through appends and rotation by the
+# real logrotate, and ending cleanly on SIGTERM and SIGINT.
+
+load test_helper
+
+setup() {
+	command -v logrotate >/dev/null || PATH=$PATH:/usr/sbin
+	mkdir st
+}
+
+teardown() {
+	[ -s pid ] && kill -9 "$(cat pid)" 2>/dev/null
+	return 0
+}
+
+# w A B: append events A..B to events.log, a writer that opens the file
+# for every line, as one that reopens its log after rotation.
+w() {
+	for ((i = $1; i <= $2; i++)); do
+		printf '{"n":%d}\n' "$i" >>events.log
+	done
+}
+
+want() {
+	for ((i = $1; i <= $2; i++)); do
+		printf '%d\t{"n":%d}\n' "$i" "$i"
+	done
+}
+
+# follow ARG...: logcat -F ARG... in the background, into out and err.
+follow() {
+	logcat -F "$@" >out 2>err 3>&- &
+	echo $! >pid
+}
+
+# lines N: wait (up to 20 s) until out has N lines.
+lines() {
+	for ((t = 0; t < 400; t++)); do
+		[ "$(wc -l <out)" -ge "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "out has $(wc -l <out) lines, not $1" >&2
+	return 1
+}
+
+# stop [SIGNAL]: end logcat -F; its exit status must be 0.
+stop() {
+	kill -"${1:-TERM}" "$(cat pid)"
+	wait "$(cat pid)"
+	local status=$?
+	rm pid
+	return $status
+}
+
+conf() {
+	{
+		echo "$PWD/events.log {"
+		printf '\t%s\n' "$@"
+		echo "}"
+	} >lr.conf
+}
+
+rotate() {
+	logrotate -s lr.state -f lr.conf
+}
+
+@test "-F writes lines as they are appended, and an unfinished one once done" {
+	w 0 2
+	follow -o st/off events.log
+	lines 3
+	w 3 4
+	lines 5
+	printf '{"n":5' >>events.log
+	sleep 0.3
+	assert_equal "$(wc -l <out)" 5
+	printf '}\n' >>events.log
+	lines 6
+	stop
+	assert_equal "$(cat out)" "$(want 0 5)"
+	assert_equal "$(cat err)" ""
+}
+
+@test "SIGTERM and SIGINT end -F with status 0 after flushing" {
+	w 0 9
+	follow events.log
+	lines 10
+	stop TERM
+	assert_equal "$(cat out)" "$(want 0 9)"
+	follow -s 5 events.log
+	lines 5
+	stop INT
+	assert_equal "$(cat out)" "$(want 5 9)"
+	assert_equal "$(cat err)" ""
+}
+
+@test "-F -n COUNT exits 0 once COUNT records were written" {
+	w 0 0
+	run -0 timeout 10 sh -c 'logcat -F -n 3 events.log & sleep 0.3; printf "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n" >>events.log; wait $!'
+	assert_output "$(want 0 2)"
+}
+
+@test "-F waits for a log that is empty or not there yet" {
+	follow -o st/off events.log
+	sleep 0.3
+	w 0 1
+	lines 2
+	stop
+	assert_equal "$(cat out)" "$(want 0 1)"
+}
+
+@test "-F follows create rotation by logrotate: the old file to its end, then the new" {
+	conf 'rotate 5' create
+	w 0 9
+	follow -o st/off events.log events.log.1
+	lines 10
+	rotate
+	w 10 19
+	lines 20
+	rotate
+	w 20 24
+	lines 25
+	stop
+	assert_equal "$(cat out)" "$(want 0 24)"
+	assert_equal "$(cat err)" ""
+	# the offsets are those a later run sees
+	echo 12 >st/off
+	run -0 logcat -o st/off events.log*
+	assert_output "$(want 12 24)"
+}
+
+@test "-F follows copytruncate by logrotate, reading the rest from the copy" {
+	conf 'rotate 5' copytruncate
+	w 0 9
+	follow -o st/off events.log events.log.1
+	lines 10
+	rotate
+	w 10 19
+	lines 20
+	rotate
+	w 20 24
+	lines 25
+	stop
+	assert_equal "$(cat out)" "$(want 0 24)"
+	echo 12 >st/off
+	run -0 logcat -o st/off events.log*
+	assert_output "$(want 12 24)"
+}
+
+@test "a writer at speed, logrotate rotating, logcat -F: every record once" {
+	conf 'rotate 100' create compress delaycompress
+	follow -o st/off events.log events.log.1
+	w 0 2999 &
+	writer=$!
+	for k in 1 2 3 4 5 6; do
+		sleep 0.1
+		rotate
+	done
+	wait $writer
+	lines 3000
+	sleep 0.2
+	stop
+	assert_equal "$(cat out)" "$(want 0 2999)"
+	assert_equal "$(cat err)" ""
+	[ -e events.log.6.gz ] || [ -e events.log.5.gz ]
+	echo 0 >st/off
+	run -0 logcat -o st/off events.log*
+	assert_output "$(want 0 2999)"
+}
