@@ -387,6 +387,7 @@ struct echo {
 	struct ex_ack a;
 	int started, cmd_eof;
 	uint64_t pending;    /* acknowledged, not yet committed */
+	uint64_t done;       /* records whose acknowledgement is committed */
 	uint64_t last_ack;   /* offset of the last acknowledged record */
 	int64_t deadline;    /* commit the pending ones by then (-t) */
 };
@@ -401,6 +402,7 @@ commit_acked(struct commit *c)
 	flush_out(c);
 	if (!c->o->before)
 		commit_to(c, ec.last_ack + 1);
+	ec.done += ec.pending;
 	ec.pending = 0;
 }
 
@@ -480,9 +482,19 @@ echo_before(struct commit *c)
 	}
 }
 
-/* -a -e: records are fed as they arrive; acknowledged progress is
+/*
+ * -a -e: records are fed as they arrive; acknowledged progress is
  * committed every -n acks, -t ms after the first uncommitted one, and at
- * the end. */
+ * the end.  At most -n records are fed beyond the committed ones, so a
+ * crash replays at most -n records however fast the command runs ahead
+ * of the fsyncs.
+ */
+static int
+may_feed(const struct commit *c)
+{
+	return !ex_ack_full(&ec.a) && ec.a.fed - ec.done < c->o->count;
+}
+
 static void
 echo_after(struct commit *c)
 {
@@ -493,8 +505,7 @@ echo_after(struct commit *c)
 		return;
 	send_rec(c, &r);
 	while (!eof && !ec.cmd_eof) {
-		while (!ex_ack_full(&ec.a) &&
-		    (readable || ex_rd_ready(&c->in))) {
+		while (may_feed(c) && (readable || ex_rd_ready(&c->in))) {
 			readable = 0;
 			if (next_rec(c, -1, &r) == GOT_EOF) {
 				eof = 1;
@@ -504,9 +515,8 @@ echo_after(struct commit *c)
 		}
 		if (eof || ec.cmd_eof)
 			break;
-		pump(c, ex_ack_full(&ec.a) ? -1 : c->in.fd);
-		readable = !ex_ack_full(&ec.a) &&
-		    ex_rd_wait(&c->in, 0);
+		pump(c, may_feed(c) ? c->in.fd : -1);
+		readable = may_feed(c) && ex_rd_wait(&c->in, 0);
 	}
 	ex_ack_eof(&ec.a);
 	while (!ec.cmd_eof)
