@@ -16,6 +16,8 @@
  *                its bytes (at least one) instead of failing
  *   FAULT_LOG    append "OP<TAB>PATH" for every matching call of FAULT_OP
  *                (of every call, if FAULT_OP is "all")
+ *   FAULT_FIRED  create this file when the fault is injected (a run whose
+ *                calls differ from the counted run may never reach it)
  *
  * Calls made inside libc (stdio's own writes, malloc's mmaps) are not
  * seen: they bypass the dynamic symbols.  Each process counts its own
@@ -85,10 +87,11 @@ absolute(const char *path, char *buf, size_t n)
 	return buf;
 }
 
-/* Log the call, then say whether this one is to fail (1), or to be short
+/* Log the call (on path, or path2 for a rename; isfd: path was read from
+ * /proc, "pipe:[N]" for a pipe), then say whether this one is to fail (1), or to be short
  * (2, writes only). */
 static int
-hit(const char *op, const char *path, const char *path2)
+hit(const char *op, const char *path, const char *path2, int isfd)
 {
 	const char *want = env("FAULT_OP"), *filter = env("FAULT_PATH");
 	const char *log = env("FAULT_LOG"), *nth = env("FAULT_NTH");
@@ -97,9 +100,11 @@ hit(const char *op, const char *path, const char *path2)
 
 	if (!want || (strcmp(want, op) != 0 && strcmp(want, "all") != 0))
 		return 0;
-	path = absolute(path, abs1, sizeof abs1);
-	if (path2)
-		path2 = absolute(path2, abs2, sizeof abs2);
+	if (!isfd) {
+		path = absolute(path, abs1, sizeof abs1);
+		if (path2)
+			path2 = absolute(path2, abs2, sizeof abs2);
+	}
 	if (filter && !strstr(path, filter) &&
 	    !(path2 && strstr(path2, filter)))
 		return 0;
@@ -122,8 +127,14 @@ hit(const char *op, const char *path, const char *path2)
 	if (env("FAULT_SHORT") && (!strcmp(op, "write") || !strcmp(op, "pwrite")))
 		return 2;
 	seen++;
-	if (nth && strtoul(nth, NULL, 10) == seen)
+	if (nth && strtoul(nth, NULL, 10) == seen) {
+		const char *fired = env("FAULT_FIRED");
+
+		if (fired)
+			syscall(SYS_close, (int)syscall(SYS_open, fired,
+			    O_WRONLY | O_CREAT | O_CLOEXEC, 0666));
 		return 1;
+	}
 	return 0;
 }
 
@@ -160,7 +171,7 @@ hit_fd(const char *op, int fd)
 	if (!env("FAULT_OP"))
 		return 0;
 	fdpath(fd, path, sizeof path);
-	return hit(op, path, NULL);
+	return hit(op, path, NULL, 1);
 }
 
 #define REAL(name) \
@@ -186,7 +197,7 @@ open(const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode = open_mode(flags, ap);
 	va_end(ap);
-	if (hit("open", path, NULL) == 1) {
+	if (hit("open", path, NULL, 0) == 1) {
 		errno = fault_errno();
 		return -1;
 	}
@@ -203,7 +214,7 @@ open64(const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode = open_mode(flags, ap);
 	va_end(ap);
-	if (hit("open", path, NULL) == 1) {
+	if (hit("open", path, NULL, 0) == 1) {
 		errno = fault_errno();
 		return -1;
 	}
@@ -220,7 +231,7 @@ openat(int dirfd, const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode = open_mode(flags, ap);
 	va_end(ap);
-	if (hit("open", path, NULL) == 1) {
+	if (hit("open", path, NULL, 0) == 1) {
 		errno = fault_errno();
 		return -1;
 	}
@@ -329,7 +340,7 @@ rename(const char *from, const char *to)
 {
 	REAL(rename);
 
-	if (hit("rename", from, to) == 1) {
+	if (hit("rename", from, to, 0) == 1) {
 		errno = fault_errno();
 		return -1;
 	}
@@ -341,7 +352,7 @@ mkdir(const char *path, mode_t mode)
 {
 	REAL(mkdir);
 
-	if (hit("mkdir", path, NULL) == 1) {
+	if (hit("mkdir", path, NULL, 0) == 1) {
 		errno = fault_errno();
 		return -1;
 	}
@@ -376,7 +387,7 @@ msync(void *addr, size_t len, int flags)
 	path[0] = '\0';
 	if (env("FAULT_OP"))
 		mappath(addr, path, sizeof path);
-	if (hit("msync", path, NULL) == 1) {
+	if (hit("msync", path, NULL, 1) == 1) {
 		errno = fault_errno();
 		return -1;
 	}
