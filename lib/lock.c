@@ -16,12 +16,13 @@
 #define HOLDER_LEN 22
 
 /*
- * A holder writes its record just after it takes the lock, so for that
- * moment the record read is empty or its predecessor's: a stage of our own
- * pipeline would then look like another consumer.  Read it again for up
- * to this many naps before calling the lock taken.
+ * With EX_LOCK_GROUP the lock is held exclusively only while its taker
+ * writes its record, then shared; so a shared lock we can join always has
+ * its record written.  An exclusive holder seen for longer than this many
+ * naps is not a sibling in that moment but another consumer (flock(1), or
+ * a tool waiting with -w).
  */
-#define SETTLE_NAPS 50
+#define EX_NAPS 250
 
 static int
 try(int fd, int how)
@@ -57,14 +58,25 @@ naptime(void)
 	nanosleep(&ts, NULL);
 }
 
+/* Whether the recorded holder is of our process group. */
+static int
+ours(int fd)
+{
+	long pid, pgid;
+
+	holder(fd, &pid, &pgid);
+	return pgid == (long)getpgrp();
+}
+
 int
 ex_lock(const char *path, int flags)
 {
 	size_t len = strlen(path) + sizeof ".lock";
 	char *lpath = ex_malloc(len);
+	int group = flags & EX_LOCK_GROUP;
 	char me[64];
 	long pid, pgid;
-	int fd, r, naps = 0;
+	int fd, r, naps = 0, again = 0;
 
 	snprintf(lpath, len, "%s.lock", path);
 	if ((fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) < 0)
@@ -77,24 +89,30 @@ ex_lock(const char *path, int flags)
 			    (long)getpgrp());
 			if (pwrite(fd, me, HOLDER_LEN, 0) != HOLDER_LEN)
 				ex_die(EXIT_IO, "write: %s", lpath);
-			if ((flags & EX_LOCK_GROUP) && try(fd, LOCK_SH) < 0)
+			if (!group)
+				break;
+			/* EX to SH is not atomic: another may slip in between */
+			if (try(fd, LOCK_SH) < 0)
 				ex_die(EXIT_IO, "lock: %s", lpath);
-			break;
-		}
-		holder(fd, &pid, &pgid);
-		if ((flags & EX_LOCK_GROUP) && pgid == (long)getpgrp()) {
+			if (ours(fd))
+				break;
+			flock(fd, LOCK_UN);
+		} else if (group) {
 			if ((r = try(fd, LOCK_SH | LOCK_NB)) < 0)
 				ex_die(EXIT_IO, "lock: %s", lpath);
-			if (r)
+			if (r && ours(fd))
 				break;
-			naptime(); /* a sibling is between EX and SH */
-			continue;
-		}
-		if ((flags & EX_LOCK_GROUP) && naps++ < SETTLE_NAPS) {
-			naptime();
-			continue;
+			if (r) {
+				flock(fd, LOCK_UN);
+				if (!again++)
+					continue; /* its holders may just have gone */
+			} else if (naps++ < EX_NAPS) {
+				naptime(); /* a taker writing its record */
+				continue;
+			}
 		}
 		if (!(flags & EX_LOCK_WAIT)) {
+			holder(fd, &pid, &pgid);
 			if (pid)
 				ex_diex(EXIT_BUSY,
 				    "%s: in use by process %ld (process group %ld)",
@@ -104,6 +122,7 @@ ex_lock(const char *path, int flags)
 		if (try(fd, LOCK_EX) < 0)
 			ex_die(EXIT_IO, "lock: %s", lpath);
 		flock(fd, LOCK_UN); /* take it again above, and record us */
+		naps = again = 0;
 	}
 	free(lpath);
 	return fd;

@@ -14,9 +14,9 @@
  * it into a shared lock that the other stages of that group join.)
  *
  * Without EX_LOCK_WAIT a held lock is fatal: exit 75, naming the holder.
- * With EX_LOCK_GROUP that is decided after up to 100 ms of reading the
- * holder's record again, since a sibling stage that has just taken the
- * lock has not written its record yet.
+ * With EX_LOCK_GROUP a stage joins the shared lock only when the record
+ * names its own process group; an exclusive hold that outlasts a sibling's
+ * moment of writing its record (half a second) is another consumer.
  */
 #ifndef EX_LOCK_H
 #define EX_LOCK_H
