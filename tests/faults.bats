@@ -259,3 +259,84 @@ commit_c_check() { commit_judge c "$@"; }
 	ERRNO=ENOSPC STRERROR="No space left on device" sweep commit_a write
 	[ "$(cat faults.count)" -ge 5 ]
 }
+
+# --- a real full disk -----------------------------------------------------------
+
+# on_tmpfs SIZE SCRIPT: run sh -c SCRIPT in a private mount namespace with
+# a tmpfs of SIZE mounted on st (gone when SCRIPT ends).
+on_tmpfs() {
+	[ "$(id -u)" = 0 ] || skip "mounting a tmpfs needs root"
+	unshare -m true 2>/dev/null || skip "no mount namespaces here"
+	mkdir -p st
+	unshare -m sh -c "mount -t tmpfs -o size=$1 tmpfs st && $2"
+}
+
+@test "commit: a state disk that fills mid-run stops the run, the offset stays true" {
+	mklog 3000 log
+	tagged 0 3000 >want
+	# the command appends to a sink on the same small tmpfs, which fills
+	# after some batches; each record it took is on the tmpfs too
+	run --separate-stderr on_tmpfs 64k '
+		echo 40 >st/off
+		logcat -o st/off log |
+		    commit -a -o st/off -n 200 -- sh -c "cat >>st/sink"
+		echo "$?" >rc
+		cp st/off off.after && cp st/sink sink.after'
+	# the command's failure is commit's, nothing committed for its batch
+	[ "$(cat rc)" = 1 ]
+	[ "$stderr" = "cat: write error: No space left on device" ]
+	v=$(cat off.after)
+	[[ "$v" =~ ^[1-9][0-9]*$ ]]
+	[ "$(stat -c %s off.after)" = $((${#v} + 1)) ]
+	[ "$v" -lt 3000 ]
+	[ "$v" -ge 40 ]
+	# every record below the offset reached the sink, in order
+	k=$(tr -cd '\n' <sink.after | wc -c)
+	[ "$k" -ge $((v - 40)) ]
+	cmp <(head -n "$k" sink.after) <(sed -n "41,$((40 + k))p" want)
+	# with room again, the rerun delivers the rest
+	cp off.after st-off
+	mkdir st2 && mv st-off st2/off
+	logcat -o st2/off log | commit -a -o st2/off -n 200 -- sh -c 'cat >>sink2'
+	[ "$(cat st2/off)" = 3000 ]
+	cmp sink2 <(tail -n +$((v + 1)) want)
+}
+
+@test "logcat and commit writing to a full device: 74, no offset moved" {
+	mklog 3000 log
+	mkdir st
+	echo 40 >st/off
+	run --separate-stderr sh -c 'logcat -o st/off log >/dev/full'
+	[ "$status" = 74 ]
+	[ "$stderr" = "logcat: write: stdout: No space left on device" ]
+	run --separate-stderr sh -c 'logcat -o st/off log | commit -a -o st/off -n 100 >/dev/full'
+	[ "$status" = 74 ]
+	[ "$stderr" = "commit: write: stdout: No space left on device" ]
+	[ "$(cat st/off)" = 40 ]
+}
+
+@test "commit: its own offset file on a disk that is full: 74, the offset stays true" {
+	mklog 3000 log
+	tagged 0 3000 >want
+	# each batch's command fills a page of the tmpfs (ignoring its own
+	# failure), until commit cannot write its offset file
+	run --separate-stderr on_tmpfs 64k '
+		echo 40 >st/off
+		logcat -o st/off log |
+		    commit -a -o st/off -n 200 -- sh -c "cat >>sink; head -c 4096 /dev/zero >>st/pad 2>/dev/null; exit 0"
+		echo "$?" >rc
+		cp st/off off.after'
+	[ "$(cat rc)" = 74 ]
+	[ "$stderr" = "commit: write: st/off.tmp: No space left on device" ]
+	v=$(cat off.after)
+	[[ "$v" =~ ^[1-9][0-9]*$ ]]
+	[ "$(stat -c %s off.after)" = $((${#v} + 1)) ]
+	[ "$v" -lt 3000 ]
+	k=$(tr -cd '\n' <sink | wc -c)
+	[ "$k" -ge $((v - 40)) ]
+	cmp <(head -n "$k" sink) <(sed -n "41,$((40 + k))p" want)
+	mkdir st2 && cp off.after st2/off
+	logcat -o st2/off log | commit -a -o st2/off -n 200 -- sh -c 'cat >>sink2'
+	[ "$(cat st2/off)" = 3000 ]
+	cmp sink2 <(tail -n +$((v + 1)) want)
+}
