@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "durable.h"
 #include "err.h"
@@ -16,10 +17,19 @@ ex_offfile_parse(const char *text, size_t n, uint64_t *off)
 {
 	const char *lf = memchr(text, '\n', n);
 	size_t len = lf ? (size_t)(lf - text) : n;
+	uint64_t v;
+	const char *why;
 
 	if (n == 0)
 		return "empty offset file";
-	return ex_off_parse(text, len, off);
+	if ((why = ex_off_parse(text, len, &v)))
+		return why;
+	/* Every writer ends the line; without its LF, a prefix of the digits
+	 * would read as a smaller, wrong offset. */
+	if (!lf)
+		return "no newline after the offset (file cut short?)";
+	*off = v;
+	return NULL;
 }
 
 int
@@ -28,13 +38,29 @@ ex_offfile_read(const char *path, uint64_t *off)
 	char buf[OFFFILE_MAX + 1];
 	size_t n = 0;
 	const char *why;
+	struct stat st;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	/* Not through a symbolic link: commit's rename would replace the link
+	 * and leave what it points to behind, and a dangling one would read
+	 * as "never committed".  Not blocking on a FIFO either. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
+		if (errno == ELOOP)
+			ex_diex(EXIT_DATA, "offset file %s: is a symbolic link",
+			    path);
 		ex_die(errno == EIO ? EXIT_IO : EXIT_DATA, "offset file %s", path);
 	}
+	if (fstat(fd, &st) < 0)
+		ex_die(EXIT_IO, "offset file %s", path);
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		ex_die(EXIT_DATA, "offset file %s", path);
+	}
+	if (!S_ISREG(st.st_mode))
+		ex_diex(EXIT_DATA, "offset file %s: not a regular file", path);
 	while (n < sizeof buf) {
 		ssize_t r = read(fd, buf + n, sizeof buf - n);
 

@@ -5,7 +5,11 @@
  * read.  Further "key value" lines may follow and are ignored here.  A
  * missing file means "never committed"; an empty, unreadable or malformed
  * one is fatal (exit 65 naming the file; 74 if the disk failed to read
- * it), so no tool ever silently starts again from 0.  Writes go through ex_replace.
+ * it), so no tool ever silently starts again from 0.  So is one whose
+ * first line lacks its LF (a prefix of the digits would read as a smaller
+ * offset), a symbolic link (a rename would replace the link, not its
+ * target; a dangling one would read as missing) and anything but a
+ * regular file.  Writes go through ex_replace.
  */
 #ifndef EX_OFFFILE_H
 #define EX_OFFFILE_H

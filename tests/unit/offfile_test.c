@@ -39,9 +39,12 @@ main(void)
 	ok("1000\nwriter commit\n", 1000);
 	ok("1000\nanything at all \xff\0\n", 1000);
 	ok("1000\n\n", 1000);
-	/* the last line need not end in LF */
-	ok("1000", 1000);
-	ok("0", 0);
+	/* further lines need not end in LF; the offset's must, or a file cut
+	 * short would read as a smaller offset */
+	ok("1000\nkey value", 1000);
+	refused("1000", "no newline after the offset (file cut short?)");
+	refused("100", "no newline after the offset (file cut short?)");
+	refused("0", "no newline after the offset (file cut short?)");
 
 	refused("", "empty offset file");
 	refused("\n", "empty offset");
@@ -62,6 +65,8 @@ main(void)
 	parse_n("1000\0\n", 6, 0, "offset is not a decimal number", __LINE__);
 	parse_n("\0\0\0\0", 4, 0, "offset is not a decimal number", __LINE__);
 	/* n bounds the parse */
-	parse_n("1000\n", 2, 10, NULL, __LINE__);
+	parse_n("10\n00\n", 3, 10, NULL, __LINE__);
+	parse_n("1000\n", 2, 0, "no newline after the offset (file cut short?)",
+	    __LINE__);
 	return unit_done("offfile_test");
 }
