@@ -1,0 +1,225 @@
+#!/usr/bin/env bats
+# Bad state: offset files, logcat's catalogue and seen-sets that are empty,
+# cut short at every byte, bit-flipped, foreign, directories, symbolic
+# links, FIFOs or on a read-only file system.  Every tool that reads the
+# state refuses it with a message naming the file (65, or 74 when the
+# system refuses a write) and leaves it exactly as it was: nothing is
+# ever reset to offset 0 or to an empty set.
+
+load test_helper
+
+setup() {
+	mkdir st
+	seq 0 99 | sed 's/^/event /' >log
+	printf '42\tevent 42\n43\tevent 43\n44\tevent 44\n' >in
+}
+
+# state: every path under st/ with a checksum of each file's bytes (lock
+# files left out: they hold no state).
+state() {
+	(cd st && find . -name '*.lock' -prune -o -print | sort |
+	    while read -r p; do
+		if [ -L "$p" ]; then
+			echo "$p -> $(readlink "$p")"
+		elif [ -f "$p" ]; then
+			echo "$p $(md5sum <"$p")"
+		else
+			echo "$p $(stat -c %F "$p")"
+		fi
+	done)
+}
+
+# refused STATUS MESSAGE CMD...: CMD exits STATUS, writes nothing, says
+# exactly MESSAGE, and st/ is left as it was.
+refused() {
+	local status=$1 msg=$2 before
+	shift 2
+	before=$(state)
+	run "-$status" --separate-stderr "$@" <in
+	assert_output ''
+	assert_equal "$stderr" "$msg"
+	assert_equal "$(state)" "$before"
+}
+
+# off_refused WHY: both readers of st/off refuse it for WHY.
+off_refused() {
+	refused 65 "logcat: offset file st/off: $1" logcat -o st/off log
+	refused 65 "commit: offset file st/off: $1" commit -o st/off
+	tally bad_states 2
+}
+
+@test "an empty offset file is refused, never read as 0" {
+	: >st/off
+	off_refused 'empty offset file'
+}
+
+@test "an offset file cut short at every byte is refused" {
+	printf '1234567\n' >full
+	: >st/off
+	off_refused 'empty offset file'
+	for k in 1 2 3 4 5 6 7; do
+		head -c "$k" full >st/off
+		off_refused 'no newline after the offset (file cut short?)'
+	done
+}
+
+@test "an offset file cut short inside a later line still says its offset" {
+	printf '42\nwriter commit\n' >full
+	for k in $(seq 3 15); do
+		head -c "$k" full >st/off
+		run -0 logcat -o st/off -n 2 log
+		assert_output "$(printf '42\tevent 42\n43\tevent 43')"
+		tally bad_states 1
+	done
+}
+
+# flipped I B: the bytes of "42\n" with bit B of byte I flipped, in octal.
+flipped() {
+	local b=(064 062 012) i
+	for i in 0 1 2; do
+		if [ "$i" = "$1" ]; then
+			printf '%03o ' $((8#${b[i]} ^ (1 << $2)))
+		else
+			printf '%s ' "${b[i]}"
+		fi
+	done
+}
+
+@test "a bit flipped anywhere in an offset file: refused, or read as exactly what it says" {
+	# A flip that leaves a well-formed decimal line (42 to 43, 52, 62, 40,
+	# 46) cannot be told from a commit: the file is plain text by design.
+	# Every other flip is refused.
+	local byte bit bytes v1 v2 v3 good=0 bad=0
+	for byte in 0 1 2; do
+		for bit in 0 1 2 3 4 5 6 7; do
+			bytes=$(flipped "$byte" "$bit")
+			read -r v1 v2 v3 <<<"$bytes"
+			printf "\\$v1\\$v2\\$v3" >st/off
+			if [ "$(tail -c 1 st/off | od -An -tx1)" = ' 0a' ] &&
+			    grep -qaxE '[1-9][0-9]*' st/off; then
+				n=$(head -n 1 st/off)
+				run -0 logcat -o st/off -n 1 log
+				assert_output "$(printf '%d\tevent %d' "$n" "$n")"
+				good=$((good + 1))
+			else
+				run -65 --separate-stderr logcat -o st/off log
+				assert_output ''
+				[[ $stderr == "logcat: offset file st/off: "* ]] ||
+				    fail "flip $byte.$bit: $stderr"
+				bad=$((bad + 1))
+			fi
+			tally bad_states 1
+		done
+	done
+	assert_equal "$good $bad" "5 19"
+}
+
+@test "foreign offset files are refused, each for what it is" {
+	while IFS='|' read -r content why; do
+		printf -- "$content" >st/off
+		off_refused "$why"
+	done <<-'EOF'
+	\n|empty offset
+	\n42\n|empty offset
+	042\n|offset has leading zeros
+	-1\n|offset has a sign
+	+42\n|offset has a sign
+	 42\n|offset is not a decimal number
+	42 \n|offset is not a decimal number
+	42\r\n|offset is not a decimal number
+	\357\273\27742\n|offset is not a decimal number
+	4\0002\n|offset is not a decimal number
+	{"offset":42}\n|offset is not a decimal number
+	\177ELF\2\1\1\0|offset is not a decimal number
+	\037\213\10\0\0\0\0\0|offset is not a decimal number
+	9223372036854775808\n|offset is larger than 2^63-1
+	99999999999999999999999\n|offset is larger than 2^63-1
+	EOF
+	head -c 5000 /dev/zero | tr '\0' 1 >st/off
+	off_refused 'too large to be an offset file'
+}
+
+@test "a directory, a FIFO or a symbolic link in place of the offset file is refused" {
+	mkdir st/off
+	off_refused 'Is a directory'
+	rmdir st/off
+	mkfifo st/off
+	refused 65 'logcat: offset file st/off: not a regular file' \
+	    timeout 10 logcat -o st/off log
+	refused 65 'commit: offset file st/off: not a regular file' \
+	    timeout 10 commit -o st/off
+	rm st/off
+	mkdir elsewhere
+	echo 42 >elsewhere/off
+	ln -s ../elsewhere/off st/off
+	off_refused 'is a symbolic link'
+	assert_equal "$(cat elsewhere/off)" 42
+	rm st/off
+	ln -s ../nowhere/off st/off
+	off_refused 'is a symbolic link'
+	tally bad_states 2
+}
+
+@test "a symbolic link to the state directory is fine: only the file itself must not be one" {
+	mkdir real
+	echo 42 >real/off
+	ln -s real st2
+	run -0 sh -c 'logcat -o st2/off -n 3 log | commit -o st2/off'
+	assert_output "$(cat in)"
+	assert_equal "$(cat real/off)" 45
+	assert [ -L st2 ]
+}
+
+@test "state on a read-only file system: 74 naming the file, nothing changed" {
+	echo 42 >st/off
+	logcat -o st/off -n 0 log
+	run -0 unshare -m sh -c '
+	    mount --bind st st && mount -o remount,ro,bind st || exit 99
+	    logcat -o st/off log >out1 2>err1; echo $? >rc1
+	    commit -o st/off <in >out2 2>err2; echo $? >rc2'
+	assert_equal "$(cat rc1) $(cat rc2)" "74 74"
+	assert_equal "$(cat out1 out2)" ''
+	assert_equal "$(cat err1)" 'logcat: open: st/off.lock: Read-only file system'
+	assert_equal "$(cat err2)" 'commit: open: st/off.lock: Read-only file system'
+	assert_equal "$(cat st/off)" 42
+	tally bad_states 2
+}
+
+@test "a lock file that is a directory, or no state directory: 74, nothing written" {
+	echo 42 >st/off
+	mkdir st/off.lock
+	refused 74 'logcat: open: st/off.lock: Is a directory' logcat -o st/off log
+	refused 74 'commit: open: st/off.lock: Is a directory' commit -o st/off
+	run -74 --separate-stderr commit -o nodir/off <in
+	assert_output ''
+	assert_equal "$stderr" 'commit: open: nodir/off.lock: No such file or directory'
+	assert_not_exist nodir
+	tally bad_states 3
+}
+
+@test "logcat's segment catalogue cut short at every byte: refused, or a shorter valid catalogue" {
+	echo 42 >st/off
+	logcat -o st/off -n 0 log
+	cp st/off.seg seg.ok
+	n=$(wc -c <seg.ok)
+	[ "$n" -gt 30 ]
+	for k in $(seq 0 $((n - 1))); do
+		head -c "$k" seg.ok >st/off.seg
+		before=$(state)
+		run --separate-stderr logcat -o st/off -n 2 log
+		if [ "$status" = 0 ]; then
+			# cut at the end of a line: the segments it names are
+			# forgotten and found again from the files
+			assert_output "$(printf '42\tevent 42\n43\tevent 43')"
+			[ "$(head -c "$k" seg.ok | tail -c 1)" = "" ] ||
+			    fail "cut at $k, not at a line's end, was read"
+		else
+			assert_equal "$status" 65
+			assert_output ''
+			[[ $stderr == "logcat: st/off.seg: "* ]] ||
+			    fail "cut at $k: $stderr"
+			assert_equal "$(state)" "$before"
+		fi
+		tally bad_states 1
+	done
+}
