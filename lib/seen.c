@@ -301,6 +301,7 @@ jhdr_fmt(const struct ex_seen *s, unsigned char *h)
 	memcpy(h, jmagic, 8);
 	memcpy(h + 8, &v, 4);
 	memcpy(h + 16, s->setid, 16);
+	le64(h + 32, s->gen);
 	checksum(h + JHDR_SUM, h, JHDR_SUM);
 }
 
@@ -446,14 +447,17 @@ tab_add(struct ex_seen *s, uint64_t a, uint64_t b)
 	return 1;
 }
 
+static void journal_reset(struct ex_seen *);
+
 static void
 open_journal(struct ex_seen *s)
 {
-	unsigned char h[JHDR_LEN], buf[16 * 4096];
-	struct ex_seen js;
+	unsigned char h[JHDR_LEN], sum[16], buf[16 * 4096];
 	struct stat st;
+	uint64_t jgen, nrec = 0;
 	off_t off, end;
 	ssize_t n;
+	uint64_t pos;
 
 	if ((s->jfd = open(s->jpath, O_RDWR | O_APPEND | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT)
@@ -469,15 +473,22 @@ open_journal(struct ex_seen *s)
 		    (long long)st.st_size);
 	if (pread(s->jfd, h, sizeof h, 0) != (ssize_t)sizeof h)
 		ex_die(EXIT_IO, "read: %s", s->jpath);
-	memcpy(js.setid, s->setid, 16);
-	jhdr_fmt(&js, buf);
 	if (memcmp(h, jmagic, 8) != 0)
 		ex_diex(EXIT_DATA, "%s: not a seen-set journal (bad magic)",
 		    s->jpath);
+	checksum(sum, h, JHDR_SUM);
+	if (memcmp(sum, h + JHDR_SUM, 16) != 0)
+		ex_diex(EXIT_DATA, "%s: corrupt header (bad checksum)", s->jpath);
 	if (memcmp(h + 16, s->setid, 16) != 0)
 		ex_diex(EXIT_DATA, "%s: journal of another seen-set", s->jpath);
-	if (memcmp(h, buf, JHDR_LEN) != 0)
-		ex_diex(EXIT_DATA, "%s: corrupt header (bad checksum)", s->jpath);
+	/* The journal follows the checkpoint of its generation; one behind
+	 * means a checkpoint or growth made its keys durable in the table
+	 * (and counted them) but died before emptying it. */
+	jgen = get64(h + 32);
+	if (jgen != s->gen && jgen + 1 != s->gen)
+		ex_diex(EXIT_DATA, "%s: generation %llu, the table's is %llu",
+		    s->jpath, (unsigned long long)jgen,
+		    (unsigned long long)s->gen);
 
 	/* Replay: keys committed since the last checkpoint. */
 	end = JHDR_LEN + (st.st_size - JHDR_LEN) / 16 * 16;
@@ -497,11 +508,27 @@ open_journal(struct ex_seen *s)
 			uint64_t a, b;
 
 			words(buf + i, &a, &b);
-			if (a | b)
-				tab_add(s, a, b);
+			if ((a | b) == 0)
+				continue;
+			/* Present already if the kernel wrote its page of
+			 * the table back before the crash. */
+			if (!probe(s->slots, s->cap - 1, a, b, &pos)) {
+				if (s->count + nrec + 1 >= s->cap)
+					ex_diex(EXIT_DATA, "%s: table full",
+					    s->tpath);
+				s->slots[2 * pos] = a;
+				s->slots[2 * pos + 1] = b;
+			}
+			nrec++;
 		}
 	}
 	s->jrecs = (uint64_t)(end - JHDR_LEN) / 16;
+	if (jgen != s->gen) {
+		journal_reset(s);
+		return;
+	}
+	/* Every journal key was new when committed: none is in the count. */
+	s->count += nrec;
 	/* A torn last record (its commit never returned) must not shift the
 	 * records appended after it. */
 	if (end != st.st_size && ftruncate(s->jfd, end) < 0)

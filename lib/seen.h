@@ -22,9 +22,10 @@
  *                 copy with the higher generation is current; a checkpoint
  *                 overwrites the other one, so a torn header write leaves the
  *                 previous one.
- *   SEEN/journal  a 64-byte header (magic, version, the set's id, checksum)
- *                 then the 16-byte fingerprints committed since the last
- *                 checkpoint, in commit order.
+ *   SEEN/journal  a 64-byte header (magic, version, the set's id, the
+ *                 generation of the checkpoint it follows, checksum), then
+ *                 the 16-byte fingerprints committed since that checkpoint,
+ *                 in commit order.
  * The table doubles when it would pass 80 % full, so it is 40 % to 80 %
  * full: 20 to 40 bytes of disk per key, plus a journal of at most
  * SEEN_JOURNAL_MAX keys and the 4 KiB header.
@@ -53,12 +54,14 @@
  *     emptied.  Growth costs time proportional to the set once per
  *     doubling, never at every run.
  * A checkpoint (at close, and when the journal passes SEEN_JOURNAL_MAX
- * keys) fsyncs the table, writes the other header copy with the new count
- * and generation and fsyncs again, then empties the journal with
- * ex_replace; a crash between these steps leaves a journal whose replay
- * finds its keys already present.  A crash may leave a key in two slots
- * (its slot written back, an earlier slot of its probe chain not); lookups
- * are unaffected and the count is then an upper bound.
+ * keys) writes the other header copy with the new count and generation
+ * into the mapped table and fsyncs it, then replaces the journal with an
+ * empty one of the new generation (ex_replace).  A crash between the two
+ * leaves a journal one generation behind the table: its keys are durable
+ * and counted, so it is replayed (harmlessly) and emptied at open.  The
+ * count is the header's plus the journal's records.  A power loss may
+ * leave a key in two slots (its slot written back, an earlier slot of its
+ * probe chain not); lookups are unaffected.
  *
  * Creation builds both files in SEEN.tmp/, fsyncs them and renames the
  * directory into place, so a set exists whole or not at all; a missing
