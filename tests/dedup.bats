@@ -1,0 +1,466 @@
+#!/usr/bin/env bats
+# dedup: the idempotent consumer and its seen-set.
+
+load test_helper
+
+USAGE='usage: dedup [-epvw] -s seenfile [-k name | -f field [-d delim]] [-m pass|drop] [-n count] [-t ms] [-- command [arg ...]]'
+
+# tag: number stdin's lines as records from offset 0.
+tag() {
+	awk '{ printf "%d\t%s\n", NR - 1, $0 }'
+}
+
+# --- usage -------------------------------------------------------------------
+
+@test "usage errors exit 2 with a message and the usage line" {
+	for args in "" "-k a -f 1 -s s" "-s s -m maybe" "-s s -e" "-s s -d ," \
+	    "-s s -n 0" "-s s -n x" "-s s -t -1" "-s s -f 0" "-s s -d ab -f 1" \
+	    "-s s -k ''" "-s s -x"; do
+		eval "run -2 --separate-stderr dedup $args </dev/null"
+		assert_output ""
+		assert_equal "$(tail -n 1 <<<"$stderr")" "$USAGE"
+		[[ "$(head -n 1 <<<"$stderr")" == dedup:* ]]
+	done
+	run -2 --separate-stderr dedup -k a -f 1 -s s
+	assert_equal "${stderr_lines[0]}" "dedup: -k and -f are exclusive"
+	assert_file_not_exists s
+}
+
+# --- the filter --------------------------------------------------------------
+
+@test "empty input: no output, and an empty set is created" {
+	run -0 --separate-stderr dedup -s seen </dev/null
+	assert_output ""
+	assert_equal "$stderr" ""
+	assert_file_exists seen/table
+	assert_file_exists seen/journal
+	assert_equal "$(stat -c %s seen/table)" $((4096 + 16 * 1024))
+	assert_equal "$(stat -c %s seen/journal)" 64
+}
+
+@test "whole payloads: first occurrences pass, tagged, byte for byte" {
+	printf 'a\nb\na\nc\nb\n\n\n' | tag >in
+	run -0 --separate-stderr dedup -s seen <in
+	assert_output "$(printf '0\ta\n1\tb\n3\tc\n5\t')"
+	assert_equal "$stderr" ""
+}
+
+@test "a set reopened by a second run drops keys of the first" {
+	printf 'a\nb\nc\n' | tag >in1
+	printf '%s\n' 10 c 11 d 12 a 13 e | paste - - >in2
+	run -0 dedup -s seen <in1
+	assert_output "$(cat in1)"
+	run -0 dedup -s seen <in2
+	assert_output "$(printf '11\td\n13\te')"
+	run -0 dedup -s seen <in2
+	assert_output ""
+}
+
+@test "-p writes payloads only" {
+	printf 'x\ty\nz\nx\ty\n' | tag >in
+	run -0 dedup -p -s seen <in
+	assert_output "$(printf 'x\ty\nz')"
+}
+
+@test "-v prints one summary line on stderr" {
+	printf '{"k":1}\n{"k":2}\n{"k":1}\n{"j":3}\n' | tag >in
+	run -0 --separate-stderr dedup -v -k k -m drop -s seen <in
+	assert_output "$(printf '0\t{"k":1}\n1\t{"k":2}')"
+	[[ "$stderr" =~ ^dedup:\ 4\ in,\ 2\ out,\ 1\ duplicates,\ 0\ held\ back,\ 1\ without\ key,\ 2\ keys\ in\ seen,\ [0-9]+\.[0-9]{3}\ s$ ]]
+}
+
+@test "| head -1 stops quietly" {
+	seq 0 99999 | tag >in
+	run -0 --separate-stderr bash -c 'dedup -s seen <in | head -n 1'
+	assert_output "$(printf '0\t0')"
+	assert_equal "$stderr" ""
+}
+
+@test "stdout on /dev/full exits 74 and records no key" {
+	printf 'a\nb\n' | tag >in
+	run -74 --separate-stderr bash -c 'dedup -s seen <in >/dev/full'
+	assert_equal "$stderr" "dedup: write: stdout: No space left on device"
+	run -0 dedup -s seen <in
+	assert_output "$(cat in)"
+}
+
+# --- bad input ---------------------------------------------------------------
+
+@test "a malformed record exits 65 naming the line; earlier keys are kept" {
+	printf '0\ta\n1\tb\nx\tc\n3\td\n' >in
+	run -65 --separate-stderr dedup -s seen <in
+	assert_output "$(printf '0\ta\n1\tb')"
+	assert_equal "$stderr" "dedup: line 3: offset is not a decimal number"
+	printf '0\ta\n1\tb\n2\te\n' >in
+	run -0 dedup -s seen <in
+	assert_output "$(printf '2\te')"
+}
+
+@test "a torn last record (no newline) exits 65" {
+	printf '0\ta\n1\tb' >in
+	run -65 --separate-stderr dedup -s seen <in
+	assert_output "$(printf '0\ta')"
+	assert_equal "$stderr" "dedup: line 2: no newline at the end (a torn record)"
+}
+
+# --- -k: a top-level JSON member --------------------------------------------
+
+@test "-k: the value of a top-level member, strings unescaped" {
+	cat >log <<-'EOF'
+	{"click_id":"c1","n":1}
+	{"n":2, "click_id" : "c1"}
+	{"x":"\"click_id\":\"c2\"","click_id":"c3"}
+	{"click_id":"c\"3"}
+	{"click_id":"c\u00e9"}
+	{"click_id":"cé"}
+	{"click_id":"\ud83d\ude00"}
+	{"click_id":"😀"}
+	{"click_id":"a\/b"}
+	{"click_id":"a/b"}
+	{"click_id":"c\\"}
+	{"click_id":"c\\\""}
+	EOF
+	tag <log >in
+	run -0 dedup -k click_id -s seen <in
+	assert_output "$(sed -n '1p;3p;4p;5p;7p;9p;11p;12p' in)"
+}
+
+@test "-k: numbers are keys by their raw text" {
+	cat >log <<-'EOF'
+	{"id":1}
+	{"id":1.0}
+	{"id":1}
+	{"id":"1"}
+	{"id":1e0}
+	{"id":-0}
+	{"id":0}
+	{"id": 1.0 }
+	EOF
+	tag <log >in
+	run -0 dedup -k id -s seen <in
+	# "1" unescaped is the text 1, the same key as the number 1.
+	assert_output "$(sed -n '1p;2p;5p;6p;7p' in)"
+}
+
+@test "-k: nested members never match, and the first member wins" {
+	cat >log <<-'EOF'
+	{"o":{"k":"A"},"k":"B"}
+	{"k":"A"}
+	{"a":[{"k":"C"},"k"],"k":"B"}
+	{"k":"D","k":"E"}
+	{"k":"E"}
+	{"k":"D"}
+	{"o":{"k":"Z"}}
+	EOF
+	tag <log >in
+	run -0 --separate-stderr dedup -k k -m pass -s seen <in
+	assert_output "$(sed -n '1p;2p;4p;5p;7p' in)"
+}
+
+@test "-k: invalid JSON exits 65 naming the line, whatever -m says" {
+	printf '{"k":"a"}\n{"k":"b",}\n{"k":"c"}\n' | tag >in
+	for m in "" "-m pass" "-m drop"; do
+		rm -rf seen seen.lock
+		run -65 --separate-stderr dedup $m -k k -s seen <in
+		assert_output "$(printf '0\t{"k":"a"}')"
+		[[ "$stderr" == "dedup: line 2: invalid JSON at byte "* ]]
+	done
+	printf '{"k":"a\\q"}\n' | tag >in
+	run -65 --separate-stderr dedup -k k -s seen <in
+	[[ "$stderr" == "dedup: line 1: invalid JSON"* ]]
+}
+
+@test "-k: a missing key exits 65 unless -m pass or -m drop" {
+	printf '{"k":"a"}\n{"j":"a"}\n{"k":["x"]}\n{"k":"a"}\n' | tag >in
+	run -65 --separate-stderr dedup -k k -s seen <in
+	assert_output "$(printf '0\t{"k":"a"}')"
+	[[ "$stderr" == "dedup: line 2: no key: "* ]]
+	rm -rf seen seen.lock
+	run -0 dedup -k k -m drop -s seen <in
+	assert_output "$(printf '0\t{"k":"a"}')"
+	rm -rf seen seen.lock
+	run -0 dedup -k k -m pass -s seen <in
+	assert_output "$(sed -n 1,3p in)"
+	# Records without a key are never recorded: they pass every time.
+	run -0 dedup -k k -m pass -s seen <in
+	assert_output "$(sed -n 2,3p in)"
+}
+
+# --- -f and -d ---------------------------------------------------------------
+
+@test "-f: the N-th field, TAB-separated by default" {
+	printf 'a\t1\tx\nb\t1\ty\nc\t2\nd\t2\te\n' | tag >in
+	run -0 dedup -f 2 -s seen <in
+	assert_output "$(sed -n '1p;3p' in)"
+	rm -rf seen
+	run -0 dedup -f 1 -s seen <in
+	assert_output "$(cat in)"
+}
+
+@test "-f -d: keys may hold TAB and NUL bytes" {
+	printf '0\tx,a\tb,1\n1\ty,a\tb,2\n2\tx,a\0b,3\n3\ty,a\0c,4\n4\tz,a\0b,5\n5\tw,,6\n6\tv,,7\n' >in
+	dedup -f 2 -d , -s seen <in >out
+	printf '0\tx,a\tb,1\n2\tx,a\0b,3\n3\ty,a\0c,4\n5\tw,,6\n' >want
+	cmp want out
+}
+
+@test "-f: a missing field under each -m" {
+	printf 'a,1\nb\nc,1\nd,2\n' | tag >in
+	run -65 --separate-stderr dedup -f 2 -d , -s seen <in
+	assert_output "$(printf '0\ta,1')"
+	assert_equal "$stderr" "dedup: line 2: no key: -f: no such field"
+	rm -rf seen
+	run -0 dedup -f 2 -d , -m drop -s seen <in
+	assert_output "$(sed -n '1p;4p' in)"
+	rm -rf seen
+	run -0 dedup -f 2 -d , -m pass -s seen <in
+	assert_output "$(sed -n '1p;2p;4p' in)"
+}
+
+# --- the seen-set ------------------------------------------------------------
+
+@test "growth across several doublings keeps every key" {
+	seq 0 29999 | tag >all
+	# Five runs of 6000 keys, 100 to a commit: journal commits and growth.
+	for i in 0 1 2 3 4; do
+		sed -n "$((i * 6000 + 1)),$((i * 6000 + 6000))p" all >part
+		run -0 dedup -n 100 -s seen <part
+		assert_equal "$(wc -l <<<"$output")" 6000
+	done
+	# 30000 keys at most 80 % full: 2^16 slots, 16 bytes each.
+	assert_equal "$(stat -c %s seen/table)" $((4096 + 16 * 65536))
+	run -0 --separate-stderr dedup -v -s seen <all
+	assert_output ""
+	[[ "$stderr" == "dedup: 30000 in, 0 out, 30000 duplicates, 0 held back, 0 without key, 30000 keys in seen, "* ]]
+	# One big batch into a fresh set grows it in one step.
+	run -0 dedup -s big <all
+	assert_equal "$(wc -l <<<"$output")" 30000
+	assert_equal "$(stat -c %s big/table)" $((4096 + 16 * 65536))
+	run -0 dedup -s big <all
+	assert_output ""
+}
+
+@test "a set that is not a seen-set is refused with 65, never recreated" {
+	printf 'a\nb\n' | tag >in
+	echo hello >seen
+	run -65 --separate-stderr dedup -s seen <in
+	assert_output ""
+	assert_equal "$stderr" "dedup: seen: not a seen-set (not a directory)"
+	assert_equal "$(cat seen)" hello
+	rm seen
+	mkdir seen
+	run -65 --separate-stderr dedup -s seen <in
+	assert_equal "$stderr" "dedup: seen/table: missing from the seen-set"
+	assert_equal "$(ls seen)" ""
+}
+
+@test "a truncated, corrupt or foreign table is refused with 65" {
+	printf 'a\nb\n' | tag >in
+	dedup -s seen <in >/dev/null
+	cp -r seen good
+	truncate -s 5000 seen/table
+	run -65 --separate-stderr dedup -s seen <in
+	assert_equal "$stderr" "dedup: seen/table: truncated: 5000 bytes, its header says 20480"
+	truncate -s 100 seen/table
+	run -65 --separate-stderr dedup -s seen <in
+	assert_equal "$stderr" "dedup: seen/table: truncated (100 bytes)"
+	: >seen/table
+	run -65 --separate-stderr dedup -s seen <in
+	assert_equal "$stderr" "dedup: seen/table: truncated (0 bytes)"
+	# Both header copies damaged.
+	cp good/table seen/table
+	printf 'XXXX' | dd of=seen/table bs=1 seek=20 conv=notrunc 2>/dev/null
+	printf 'XXXX' | dd of=seen/table bs=1 seek=532 conv=notrunc 2>/dev/null
+	run -65 --separate-stderr dedup -s seen <in
+	assert_equal "$stderr" "dedup: seen/table: corrupt header (bad checksum)"
+	head -c 20480 /dev/zero >seen/table
+	run -65 --separate-stderr dedup -s seen <in
+	assert_equal "$stderr" "dedup: seen/table: not a seen-set table (bad magic)"
+	# A directory in place of the table: unreadable.
+	rm seen/table
+	mkdir seen/table
+	run -65 --separate-stderr dedup -s seen <in
+	assert_equal "$stderr" "dedup: seen/table: Is a directory"
+	# Nothing was rewritten: the good copy still works and knows a and b.
+	run -0 dedup -s good <in
+	assert_output ""
+}
+
+@test "a missing, corrupt or foreign journal is refused with 65" {
+	printf 'a\nb\n' | tag >in
+	dedup -s seen <in >/dev/null
+	dedup -s other </dev/null
+	cp seen/journal j
+	rm seen/journal
+	run -65 --separate-stderr dedup -s seen <in
+	assert_equal "$stderr" "dedup: seen/journal: missing from the seen-set"
+	cp other/journal seen/journal
+	run -65 --separate-stderr dedup -s seen <in
+	assert_equal "$stderr" "dedup: seen/journal: journal of another seen-set"
+	head -c 10 j >seen/journal
+	run -65 --separate-stderr dedup -s seen <in
+	assert_equal "$stderr" "dedup: seen/journal: truncated (10 bytes)"
+	head -c 64 /dev/zero >seen/journal
+	run -65 --separate-stderr dedup -s seen <in
+	assert_equal "$stderr" "dedup: seen/journal: not a seen-set journal (bad magic)"
+	cp j seen/journal
+	printf 'X' | dd of=seen/journal bs=1 seek=40 conv=notrunc 2>/dev/null
+	run -65 --separate-stderr dedup -s seen <in
+	assert_equal "$stderr" "dedup: seen/journal: corrupt header (bad checksum)"
+	cp j seen/journal
+	run -0 dedup -s seen <in
+	assert_output ""
+}
+
+@test "journal keys left by a crash are replayed at open" {
+	printf 'a\nb\nc\nd\n' | tag >in
+	# Acknowledge three records, then hang: killed before any checkpoint,
+	# the keys are in the journal only.
+	setsid sh -c 'exec dedup -e -s seen -- sh -c "head -n 3 >/dev/null; printf \"1\n2\n3\n\"; sleep 60"' <in >out &
+	pid=$!
+	while [ "$(wc -l <out)" -lt 3 ]; do sleep 0.05; done
+	kill -9 -- "-$pid"
+	wait "$pid" || true
+	assert_equal "$(stat -c %s seen/journal)" $((64 + 3 * 16))
+	printf 'torn' >>seen/journal
+	run -0 --separate-stderr dedup -v -s seen <in
+	assert_output "$(printf '3\td')"
+	[[ "$stderr" == *" 4 keys in seen, "* ]]
+	# Closing checkpointed the table and emptied the journal.
+	assert_equal "$(stat -c %s seen/journal)" 64
+	run -0 dedup -s seen <in
+	assert_output ""
+}
+
+@test "a second writer on the same set exits 75 at once; -w waits" {
+	mkfifo fifo
+	dedup -s seen <fifo >out &
+	h=$!
+	exec 5>fifo
+	printf '0\ta\n' >&5
+	while ! [ -s out ]; do sleep 0.05; done
+	run -75 --separate-stderr dedup -s seen </dev/null
+	assert_output ""
+	[[ "$stderr" =~ ^dedup:\ seen:\ in\ use\ by\ process\ [0-9]+\ \(process\ group\ [0-9]+\)$ ]]
+	printf '0\ta\n1\tb\n' >in
+	dedup -w -s seen <in >out2 5>&- &
+	w=$!
+	sleep 0.3
+	assert_equal "$(cat out2)" ""
+	exec 5>&-
+	wait $h
+	wait $w
+	assert_equal "$(cat out2)" "$(printf '1\tb')"
+}
+
+@test "-t commits a live stream's keys without waiting for more input" {
+	{
+		printf '0\ta\n'
+		sleep 1.5
+		stat -c %s seen/journal >size
+	} | dedup -t 100 -s seen >/dev/null
+	assert_equal "$(cat size)" 80
+}
+
+@test "kill -9 at random moments never loses an acknowledged key" {
+	seq 0 19999 | tag >in
+	for i in $(seq 1 12); do
+		setsid sh -c 'exec dedup -e -n 50 -s seen -- cat' \
+		    <in >"out.$i" 2>/dev/null &
+		pid=$!
+		sleep "0.0$((RANDOM % 10))"
+		kill -9 -- "-$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	# Every record written on was acknowledged and its key committed, so
+	# no key was written twice, and none comes out of a last full run.
+	cat out.* | cut -f 2 | sort >acked
+	run -0 bash -c 'uniq -d acked'
+	assert_output ""
+	run -0 dedup -e -n 1000 -s seen -- cat <in
+	comm -12 acked <(cut -f 2 <<<"$output" | sort) >twice
+	assert_equal "$(wc -c <twice)" 0
+	# And the set is whole: every key of the input is in it now.
+	run -0 dedup -s seen <in
+	assert_output ""
+}
+
+# --- command mode, once per batch --------------------------------------------
+
+@test "command mode: the command gets a batch's new records; keys after exit 0" {
+	printf 'a\nb\na\nc\n' | tag >in
+	run -0 --separate-stderr dedup -s seen -- sh -c 'cat >>got; echo ran'
+	assert_output ""
+	assert_file_not_exists got
+	run -0 --separate-stderr dedup -s seen -- sh -c 'cat >>got; echo ran' <in
+	assert_output ran
+	assert_equal "$(cat got)" "$(printf '0\ta\n1\tb\n3\tc')"
+	# All duplicates: the command is not run.
+	run -0 dedup -s seen -- sh -c 'cat >>got; echo ran' <in
+	assert_output ""
+}
+
+@test "command mode: -n runs it per batch, -p feeds payloads" {
+	printf 'a\nb\nc\na\nd\ne\n' | tag >in
+	run -0 dedup -p -n 2 -s seen -- sh -c 'echo "[$(paste -sd, -)]"' <in
+	assert_output "$(printf '[a,b]\n[c]\n[d,e]')"
+}
+
+@test "command mode: a failing command passes its status, no key recorded" {
+	printf 'a\nb\nc\nd\n' | tag >in
+	run -3 --separate-stderr dedup -n 2 -s seen -- sh -c 'cat >>got; [ "$(wc -l <got)" -lt 3 ] || exit 3' <in
+	assert_equal "$stderr" "dedup: sh: exit status 3: keys of this batch not recorded"
+	run -0 dedup -s seen -- cat <in
+	assert_output "$(printf '2\tc\n3\td')"
+	run -127 --separate-stderr dedup -s seen2 -- no-such-command-x <in
+	[[ "$stderr" == "dedup: no-such-command-x: No such file or directory"* ]]
+	run -0 dedup -s seen2 -- cat <in
+	assert_output "$(cat in)"
+}
+
+# --- -e: acknowledged records ------------------------------------------------
+
+@test "-e: acknowledged records come out tagged; the acks are consumed" {
+	printf 'a\nb\na\nc\n' | tag >in
+	run -0 --separate-stderr dedup -v -e -s seen -- sed -u 's/^/done /' <in
+	assert_output "$(sed -n '1p;2p;4p' in)"
+	[[ "$stderr" == "dedup: 4 in, 3 out, 0 duplicates, 1 held back, 0 without key, 3 keys in seen, "* ]]
+	run -0 dedup -e -s seen -- sed -u 's/^/done /' <in
+	assert_output ""
+}
+
+@test "-e: a key in flight holds back its twin until acknowledged" {
+	# The command acknowledges nothing until it has read three records,
+	# so the second "a" arrives while the first is in flight.
+	printf 'a\nb\na\nc\n' | tag >in
+	run -0 dedup -e -s seen -- sh -c 'head -n 3 >got; printf "1\n2\n3\n"; cat' <in
+	assert_equal "$(cat got)" "$(printf '0\ta\n1\tb\n3\tc')"
+	assert_output "$(sed -n '1p;2p;4p' in)"
+}
+
+@test "-e -p feeds payloads; stdout stays tagged" {
+	printf 'a\nb\n' | tag >in
+	run -0 dedup -e -p -s seen -- sh -c 'tee got' <in
+	assert_equal "$(cat got)" "$(printf 'a\nb')"
+	assert_output "$(cat in)"
+}
+
+@test "-e: unacknowledged records are not recorded; the status passes" {
+	printf 'a\nb\nc\nd\n' | tag >in
+	run -5 --separate-stderr dedup -e -s seen -- sh -c 'read l; echo ok; read l; echo ok; exit 5' <in
+	assert_output "$(sed -n 1,2p in)"
+	assert_equal "$stderr" "dedup: sh: exit status 5"
+	run -1 --separate-stderr dedup -e -s seen -- sh -c 'read l; echo ok; cat >/dev/null' <in
+	assert_output "$(sed -n 3p in)"
+	assert_equal "$stderr" "dedup: sh: exited with 1 records unacknowledged"
+	run -0 dedup -e -s seen -- cat <in
+	assert_output "$(sed -n 4p in)"
+}
+
+@test "-e -n groups commits; the tail group is committed at exit" {
+	seq 0 999 | tag >in
+	run -0 dedup -e -n 300 -s seen -- cat <in
+	assert_output "$(cat in)"
+	run -0 dedup -e -s seen -- cat <in
+	assert_output ""
+}
