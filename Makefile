@@ -124,6 +124,8 @@ bench: deps all
 # still holds when it exits is not a leak worth a failure (it dies on
 # errors with buffers allocated): leaks are judged by valgrind instead.
 ASAN_DIR = build/asan
+ASAN_CHAOS_SEEDS ?= 5 # the sanitizers watch the recovery paths; the plain
+                      # run of tests/chaos.bats does the 20 seeds
 ASAN_ENV = ASAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_DIR)/log/asan:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_abort=0:detect_leaks=0 \
            UBSAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_DIR)/log/ubsan:print_stacktrace=1:halt_on_error=1
 
@@ -134,7 +136,7 @@ $(ASAN_DIR)/%: cmd/%.c $(LIBSRC) $(HDRS)
 asan: $(TOOLS:%=$(ASAN_DIR)/%)
 	@rm -rf $(ASAN_DIR)/log && mkdir -p $(ASAN_DIR)/log
 	@t0=$$(date +%s); \
-	$(ASAN_ENV) EXACTLY_BIN=$(CURDIR)/$(ASAN_DIR) \
+	$(ASAN_ENV) EXACTLY_BIN=$(CURDIR)/$(ASAN_DIR) CHAOS_SEEDS=$(ASAN_CHAOS_SEEDS) \
 	    bats --jobs 2 --no-parallelize-within-files tests; st=$$?; \
 	echo "asan: bats suite took $$(( $$(date +%s) - t0 )) s"; \
 	if [ -n "$$(ls $(ASAN_DIR)/log)" ]; then \
