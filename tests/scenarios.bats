@@ -1,0 +1,228 @@
+#!/usr/bin/env bats
+# The delivery guarantees, proved with real processes and real crashes.
+#
+# A log of 1000 events (offsets 0-999); a sink that appends each event it
+# processes to a ledger and then echoes it (its acknowledgement); the crash
+# put exactly at offset 500 by crashat's lockstep form, so every number is
+# exact.  Every pipeline runs under setsid: a crash kills its process group,
+# never the test runner.  Each test asserts the whole ledger (which offsets,
+# how many times) and the offset file.
+
+load test_helper
+
+setup() {
+	mklog 1000 events.log
+	cat >sink <<-'EOF'
+	#!/bin/sh
+	# process an event: append it to the ledger, then acknowledge it
+	while IFS= read -r ev; do
+		printf '%s\n' "$ev" >>ledger
+		printf '%s\n' "$ev"
+	done
+	EOF
+	chmod +x sink
+	: >ledger
+	CRASHES=0
+}
+
+# consume STAGES: one run of "logcat -o off events.log | STAGES" in its own
+# session; its status is left in $status.
+consume() {
+	run setsid -w sh -c "logcat -o off events.log | $1 >/dev/null"
+}
+
+# ledger_is SPEC...: the ledger holds exactly the events of the ranges
+# A-B given, each range once (so a range given twice means twice).
+ledger_is() {
+	local r
+	for r in "$@"; do
+		tagged "${r%-*}" $((${r#*-} - ${r%-*} + 1))
+	done | sort >want
+	sort ledger >got
+	if ! cmp -s want got; then
+		echo "ledger differs from $*: (want / got, offset count)" >&2
+		diff <(cut -f1 want | uniq -c) <(cut -f1 got | uniq -c) | head -20 >&2
+		return 1
+	fi
+}
+
+@test "commit before processing, crash at 500: 0-499 once, 500-999 never" {
+	consume 'commit -b -o off -- crashat 500 -- ./sink'
+	assert_equal "$status" 137
+	assert_equal "$(cat off)" 1000
+	consume 'commit -b -o off -- ./sink'
+	assert_equal "$status" 0
+	ledger_is 0-499
+	assert_equal "$(cat off)" 1000
+}
+
+@test "commit after processing, crash at 500: 0-499 twice, 500-999 once" {
+	consume 'commit -a -o off -- crashat 500 -- ./sink'
+	assert_equal "$status" 137
+	assert_file_not_exist off
+	consume 'commit -a -o off -- ./sink'
+	assert_equal "$status" 0
+	ledger_is 0-499 0-499 500-999
+	assert_equal "$(cat off)" 1000
+}
+
+@test "-e -n 100 before processing, crash at 500: the group 500-599 is lost, nothing twice" {
+	consume 'commit -e -b -n 100 -o off -- crashat 500 -- ./sink'
+	assert_equal "$status" 137
+	assert_equal "$(cat off)" 600
+	consume 'commit -e -b -n 100 -o off -- ./sink'
+	assert_equal "$status" 0
+	ledger_is 0-499 600-999
+	assert_equal "$(cat off)" 1000
+}
+
+@test "-e -n 100 after processing, crash at 500: the group boundary, nothing twice, nothing lost" {
+	consume 'commit -e -a -n 100 -o off -- crashat 500 -- ./sink'
+	assert_equal "$status" 137
+	# record 500 is fed only once 0-499 are committed
+	assert_equal "$(cat off)" 500
+	consume 'commit -e -a -n 100 -o off -- ./sink'
+	assert_equal "$status" 0
+	ledger_is 0-499 500-999
+	assert_equal "$(cat off)" 1000
+}
+
+@test "-e -n 100 after processing, crash at 550: the uncommitted part of the group twice" {
+	consume 'commit -e -a -n 100 -o off -- crashat 550 -- ./sink'
+	assert_equal "$status" 137
+	assert_equal "$(cat off)" 500
+	consume 'commit -e -a -n 100 -o off -- ./sink'
+	assert_equal "$status" 0
+	ledger_is 0-549 500-999
+	assert_equal "$(cat off)" 1000
+}
+
+@test "a failing stage (crashat -x 3): commit exits 3, the offset unchanged" {
+	echo 0 >off
+	consume 'commit -a -o off -- crashat -x 3 500 -- ./sink'
+	assert_equal "$status" 3
+	assert_equal "$(cat off)" 0
+	ledger_is 0-499
+	consume 'commit -a -o off -- ./sink'
+	assert_equal "$status" 0
+	ledger_is 0-499 0-499 500-999
+	assert_equal "$(cat off)" 1000
+}
+
+@test "a failing stage with -e: its acknowledged progress is kept" {
+	consume 'commit -e -a -n 100 -o off -- crashat -x 3 500 -- ./sink'
+	assert_equal "$status" 3
+	assert_equal "$(cat off)" 500
+	consume 'commit -e -a -n 100 -o off -- ./sink'
+	ledger_is 0-499 500-999
+	assert_equal "$(cat off)" 1000
+}
+
+@test "a failing stage before processing: the batch was committed, its rest lost" {
+	consume 'commit -b -n 300 -o off -- crashat -x 3 500 -- ./sink'
+	assert_equal "$status" 3
+	assert_equal "$(cat off)" 600
+	consume 'commit -b -n 300 -o off -- ./sink'
+	ledger_is 0-499 600-999
+	assert_equal "$(cat off)" 1000
+}
+
+# until_done STAGES SEED: run "logcat | STAGES" again and again, until the
+# offset reaches 1000 (or give up after 200 runs).  In STAGES, $CRASH is a
+# crashat with a seeded random crash, its seed drawn from SEED and the
+# run; $CRASHAT a crashat at an offset so drawn, within 300 records of the
+# committed one, for commands that start a crashat per batch (which with
+# -r would draw the same crash point in every batch).
+until_done() {
+	local i off at stages
+	for i in $(seq 200); do
+		off=$(cat off 2>/dev/null || echo 0)
+		at=$(awk -v s="$(($2 * 1000 + i))" -v o="$off" 'BEGIN { srand(s); print o + int(rand() * 300) }')
+		stages=${1//\$CRASHAT/crashat $at}
+		consume "${stages//\$CRASH/crashat -r 0.004 -S $(($2 * 1000 + i))}"
+		[ "$status" = 137 ] && CRASHES=$((CRASHES + 1))
+		[ "$(cat off 2>/dev/null)" = 1000 ] && return 0
+	done
+	fail "offset $(cat off 2>/dev/null) after 200 runs"
+}
+
+# never_lost: every event is in the ledger, at least once.
+never_lost() {
+	tagged 0 1000 >want
+	sort -u ledger | sort -n | cmp - want || fail "events lost: $(cut -f1 want | sort | comm -23 - <(cut -f1 ledger | sort -u) | head -5 | tr '\n' ' ')"
+}
+
+# never_twice: no event is in the ledger twice, and nothing foreign is.
+never_twice() {
+	[ -z "$(sort ledger | uniq -d)" ] || fail "processed twice: $(sort ledger | uniq -d | cut -f1 | head -5 | tr '\n' ' ')"
+	tagged 0 1000 | sort >all
+	[ -z "$(sort ledger | comm -23 - all)" ] || fail "foreign events in the ledger"
+}
+
+# The crash is placed after the processing it races with, so that it
+# falls after some records were processed (a crashat ahead of the sink
+# reads ahead and kills every run before the sink has done anything).
+
+@test "free-running crashes after processing, several seeds: nothing is ever lost" {
+	for seed in 1 2 3; do
+		rm -f off off.lock; : >ledger
+		until_done './sink | $CRASH | commit -a -n 50 -o off' "$seed"
+		never_lost
+		rm -f off off.lock; : >ledger
+		until_done "commit -a -n 50 -o off -- sh -c './sink | \$CRASHAT'" "$seed"
+		never_lost
+		rm -f off off.lock; : >ledger
+		until_done "commit -e -a -n 20 -o off -- sh -c './sink | \$CRASH'" "$seed"
+		never_lost
+	done
+	echo "# $CRASHES runs crashed" >&3
+	[ "$CRASHES" -ge 9 ]
+}
+
+@test "free-running crashes before processing, several seeds: nothing is ever twice" {
+	for seed in 1 2 3; do
+		rm -f off off.lock; : >ledger
+		until_done 'commit -b -n 50 -o off | ./sink | $CRASH' "$seed"
+		never_twice
+		rm -f off off.lock; : >ledger
+		until_done "commit -b -n 50 -o off -- sh -c './sink | \$CRASHAT'" "$seed"
+		never_twice
+		rm -f off off.lock; : >ledger
+		until_done "commit -e -b -n 20 -o off -- sh -c './sink | \$CRASH'" "$seed"
+		never_twice
+	done
+	echo "# $CRASHES runs crashed" >&3
+	[ "$CRASHES" -ge 9 ]
+}
+
+# killed STAGES SEED: like until_done, but the run is killed with SIGKILL
+# (its whole process group) at a moment drawn from SEED.
+killed() {
+	local i t
+	for i in $(seq 60); do
+		t=$(awk -v s="$(($2 * 100 + i))" 'BEGIN { srand(s); printf "%.3f", 0.01 + rand() * 0.15 }')
+		run setsid -w timeout -s KILL "$t" sh -c "logcat -o off events.log | $1 >/dev/null"
+		[ "$status" = 137 ] && CRASHES=$((CRASHES + 1))
+		[ "$(cat off 2>/dev/null)" = 1000 ] && return 0
+	done
+	fail "offset $(cat off 2>/dev/null) after 60 runs"
+}
+
+@test "kill -9 of the pipeline at random moments, several seeds: -a never loses, -b never duplicates" {
+	for seed in 1 2 3; do
+		rm -f off off.lock; : >ledger
+		killed 'commit -a -n 50 -o off -- ./sink' "$seed"
+		never_lost
+		rm -f off off.lock; : >ledger
+		killed 'commit -e -a -n 20 -o off -- ./sink' "$seed"
+		never_lost
+		rm -f off off.lock; : >ledger
+		killed 'commit -b -n 50 -o off -- ./sink' "$seed"
+		never_twice
+		rm -f off off.lock; : >ledger
+		killed 'commit -e -b -n 20 -o off -- ./sink' "$seed"
+		never_twice
+	done
+	echo "# $CRASHES runs crashed" >&3
+	[ "$CRASHES" -ge 9 ]
+}
