@@ -266,9 +266,12 @@ lockstep(const struct opts *op, struct ex_ack *a, struct ex_out *o,
 	for (;;) {
 		bits = ex_ack_poll(a, -1, op->verbose ? 250 : -1);
 		if ((f = ex_ack_take(a))) {
+			/* At once, not when the buffer fills: as the command of
+			 * commit -e or dedup -e, our output is the
+			 * acknowledgement, and one held back widens the window
+			 * in which a crash replays a finished record. */
 			ex_out_rec(o, f->off, f->payload, f->len, !op->cflag);
-			if (o->broken)
-				reader_gone(a);
+			flush(o, a);
 			return 1;
 		}
 		if (bits & EX_ACK_EOF)

@@ -395,6 +395,14 @@ setup_file() {
 	tagged 0 500 | cmp - ledger
 }
 
+@test "lockstep: each acknowledged record is written before the next is fed" {
+	printf '0\ta\n1\tb\n' >in
+	# The command looks at crashat's stdout when the second record comes.
+	run -0 sh -c "crashat 9 -- sh -c 'read l; echo; read l; cat out >seen; echo' <in >out"
+	printf '0\ta\n' | cmp - seen
+	cmp in out
+}
+
 @test "lockstep -c: untagged lines fed and written as they are" {
 	printf 'a\tb\n\nc\r\n' >in
 	printf 'd' >>in
