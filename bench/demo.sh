@@ -48,6 +48,8 @@ scenario() {
 	again=$(printf '%s\n' "$2" | sed 's/CRASH //')
 	setsid -w sh -c "logcat -o st/off events.log | $crash >/dev/null" \
 	    >/dev/null 2>&1 || true
+	# the killed stages release the consumer's lock a moment later
+	flock -w 5 st/off.lock true
 	setsid -w sh -c "logcat -o st/off events.log | $again >/dev/null" \
 	    >/dev/null 2>&1 || true
 	# events are told apart by their click_id, whatever the sink was fed

@@ -69,6 +69,15 @@ struct hold {
 	size_t len, cap;
 };
 
+struct echo {
+	struct ex_ack a;
+	int started, cmd_eof;
+	uint64_t pending;    /* acknowledged, not yet committed */
+	uint64_t done;       /* records whose acknowledgement is committed */
+	uint64_t last_ack;   /* offset of the last acknowledged record */
+	int64_t deadline;    /* commit the pending ones by then (-t) */
+};
+
 struct commit {
 	const struct opts *o;
 	struct ex_rd in;
@@ -80,6 +89,9 @@ struct commit {
 	pid_t child;          /* a batch's command still running, or 0 */
 	int child_in;         /* its stdin, or -1 */
 	struct ex_ack *ack;   /* -e: the command, once started */
+	struct hold held;     /* -b: the batch */
+	struct ex_out feed;   /* the running batch's stdin */
+	struct echo ec;       /* -e */
 	uint64_t nin, nout, ncommit;
 };
 
@@ -135,7 +147,6 @@ bad(struct commit *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fflush(stdout);
 	reap(c);
 	ex_diex(EXIT_DATA, "%s: line %" PRIu64 ": %s", c->in.name,
 	    c->in.lineno, msg);
@@ -283,13 +294,10 @@ filter_rec(struct commit *c, const struct rec *r)
 	c->nout++;
 }
 
-static struct hold held; /* the -b batch; one per process */
-
 static void
 hold_rec(struct commit *c, const struct rec *r)
 {
-	(void)c;
-	hold_add(&held, r);
+	hold_add(&c->held, r);
 }
 
 static void
@@ -301,11 +309,11 @@ run_filter(struct commit *c)
 		c->idle = &c->out;
 	while (!eof) {
 		if (c->o->before) {
-			held.len = 0;
+			c->held.len = 0;
 			if (batch(c, hold_rec, &eof) == 0)
 				break;
 			commit_to(c, c->last + 1);
-			hold_each(&held, filter_rec, c);
+			hold_each(&c->held, filter_rec, c);
 			flush_out(c);
 		} else {
 			if (batch(c, filter_rec, &eof) == 0)
@@ -318,23 +326,21 @@ run_filter(struct commit *c)
 
 /* Command mode, one run per batch. */
 
-static struct ex_out feed; /* the running batch's stdin */
-
 static void
 start_batch(struct commit *c)
 {
 	c->child = ex_child_start(c->o->cmd, &c->child_in, NULL);
-	ex_out_init(&feed, c->child_in, "command's stdin");
+	ex_out_init(&c->feed, c->child_in, "command's stdin");
 }
 
 /* Ends the batch's run; on failure exits as DESIGN.md section 5 says. */
 static void
 end_batch(struct commit *c)
 {
-	int broken = ex_out_flush(&feed) < 0;
+	int broken = ex_out_flush(&c->feed) < 0;
 	int st;
 
-	ex_out_free(&feed);
+	ex_out_free(&c->feed);
 	close(c->child_in);
 	c->child_in = -1;
 	st = ex_child_wait(c->child);
@@ -353,7 +359,7 @@ feed_rec(struct commit *c, const struct rec *r)
 {
 	if (!c->child)
 		start_batch(c);
-	put_rec(&feed, r, c->o->strip);
+	put_rec(&c->feed, r, c->o->strip);
 	c->nout++;
 }
 
@@ -364,14 +370,14 @@ run_batches(struct commit *c)
 
 	while (!eof) {
 		if (c->o->before) {
-			held.len = 0;
+			c->held.len = 0;
 			if (batch(c, hold_rec, &eof) == 0)
 				break;
 			commit_to(c, c->last + 1);
-			hold_each(&held, feed_rec, c);
+			hold_each(&c->held, feed_rec, c);
 			end_batch(c);
 		} else {
-			c->idle = &feed;
+			c->idle = &c->feed;
 			if (batch(c, feed_rec, &eof) == 0)
 				break;
 			c->idle = NULL;
@@ -383,27 +389,16 @@ run_batches(struct commit *c)
 
 /* Command mode with acknowledgements (-e). */
 
-struct echo {
-	struct ex_ack a;
-	int started, cmd_eof;
-	uint64_t pending;    /* acknowledged, not yet committed */
-	uint64_t done;       /* records whose acknowledgement is committed */
-	uint64_t last_ack;   /* offset of the last acknowledged record */
-	int64_t deadline;    /* commit the pending ones by then (-t) */
-};
-
-static struct echo ec;
-
 static void
 commit_acked(struct commit *c)
 {
-	if (ec.pending == 0)
+	if (c->ec.pending == 0)
 		return;
 	flush_out(c);
 	if (!c->o->before)
-		commit_to(c, ec.last_ack + 1);
-	ec.done += ec.pending;
-	ec.pending = 0;
+		commit_to(c, c->ec.last_ack + 1);
+	c->ec.done += c->ec.pending;
+	c->ec.pending = 0;
 }
 
 /* Hands on what the command acknowledged, committing every -n. */
@@ -412,16 +407,16 @@ take_acks(struct commit *c)
 {
 	struct ex_flight *f;
 
-	while ((f = ex_ack_take(&ec.a))) {
+	while ((f = ex_ack_take(&c->ec.a))) {
 		ex_out_rec(&c->out, f->off, f->payload, f->len, !c->o->strip);
 		c->nout++;
-		ec.last_ack = f->off;
-		if (ec.pending++ == 0 && c->o->ms > 0)
-			ec.deadline = ex_now_ms() + c->o->ms;
-		if (ec.pending >= c->o->count)
+		c->ec.last_ack = f->off;
+		if (c->ec.pending++ == 0 && c->o->ms > 0)
+			c->ec.deadline = ex_now_ms() + c->o->ms;
+		if (c->ec.pending >= c->o->count)
 			commit_acked(c);
 	}
-	if (ec.pending && c->o->ms > 0 && ex_now_ms() >= ec.deadline)
+	if (c->ec.pending && c->o->ms > 0 && ex_now_ms() >= c->ec.deadline)
 		commit_acked(c);
 }
 
@@ -430,9 +425,9 @@ poll_ms(struct commit *c)
 {
 	int64_t left;
 
-	if (ec.pending == 0 || c->o->ms <= 0)
+	if (c->ec.pending == 0 || c->o->ms <= 0)
 		return -1;
-	left = ec.deadline - ex_now_ms();
+	left = c->ec.deadline - ex_now_ms();
 	return left < 0 ? 0 : (int)left;
 }
 
@@ -444,23 +439,23 @@ pump(struct commit *c, int in_fd)
 	/* Acknowledged records may wait for the deadline in our buffer;
 	 * a reader further on should see them before we sleep. */
 	ex_out_flush(&c->out);
-	bits = ex_ack_poll(&ec.a, in_fd, poll_ms(c));
+	bits = ex_ack_poll(&c->ec.a, in_fd, poll_ms(c));
 	if (bits & EX_ACK_EOF)
-		ec.cmd_eof = 1;
+		c->ec.cmd_eof = 1;
 	take_acks(c);
 }
 
 static void
 send_rec(struct commit *c, const struct rec *r)
 {
-	if (!ec.started) {
-		ex_ack_start(&ec.a, c->o->cmd, !c->o->strip);
-		ec.started = 1;
-		c->ack = &ec.a;
+	if (!c->ec.started) {
+		ex_ack_start(&c->ec.a, c->o->cmd, !c->o->strip);
+		c->ec.started = 1;
+		c->ack = &c->ec.a;
 	}
-	while (ex_ack_full(&ec.a) && !ec.cmd_eof)
+	while (ex_ack_full(&c->ec.a) && !c->ec.cmd_eof)
 		pump(c, -1);
-	ex_ack_send(&ec.a, r->off, r->payload, r->plen);
+	ex_ack_send(&c->ec.a, r->off, r->payload, r->plen);
 }
 
 /* -b -e: each group is committed, then fed and fully acknowledged before
@@ -470,13 +465,13 @@ echo_before(struct commit *c)
 {
 	int eof = 0;
 
-	while (!eof && !ec.cmd_eof) {
-		held.len = 0;
+	while (!eof && !c->ec.cmd_eof) {
+		c->held.len = 0;
 		if (batch(c, hold_rec, &eof) == 0)
 			break;
 		commit_to(c, c->last + 1);
-		hold_each(&held, send_rec, c);
-		while (ec.a.acked < ec.a.fed && !ec.cmd_eof)
+		hold_each(&c->held, send_rec, c);
+		while (c->ec.a.acked < c->ec.a.fed && !c->ec.cmd_eof)
 			pump(c, -1);
 		commit_acked(c);
 	}
@@ -492,7 +487,7 @@ echo_before(struct commit *c)
 static int
 may_feed(const struct commit *c)
 {
-	return !ex_ack_full(&ec.a) && ec.a.fed - ec.done < c->o->count;
+	return !ex_ack_full(&c->ec.a) && c->ec.a.fed - c->ec.done < c->o->count;
 }
 
 static void
@@ -504,7 +499,7 @@ echo_after(struct commit *c)
 	if ((got = next_rec(c, -1, &r)) == GOT_EOF)
 		return;
 	send_rec(c, &r);
-	while (!eof && !ec.cmd_eof) {
+	while (!eof && !c->ec.cmd_eof) {
 		while (may_feed(c) && (readable || ex_rd_ready(&c->in))) {
 			readable = 0;
 			if (next_rec(c, -1, &r) == GOT_EOF) {
@@ -513,13 +508,13 @@ echo_after(struct commit *c)
 			}
 			send_rec(c, &r);
 		}
-		if (eof || ec.cmd_eof)
+		if (eof || c->ec.cmd_eof)
 			break;
 		pump(c, may_feed(c) ? c->in.fd : -1);
 		readable = may_feed(c) && ex_rd_wait(&c->in, 0);
 	}
-	ex_ack_eof(&ec.a);
-	while (!ec.cmd_eof)
+	ex_ack_eof(&c->ec.a);
+	while (!c->ec.cmd_eof)
 		pump(c, -1);
 }
 
@@ -532,20 +527,20 @@ run_echo(struct commit *c)
 		echo_before(c);
 	else
 		echo_after(c);
-	if (!ec.started)
+	if (!c->ec.started)
 		return;
 	if (c->o->before)
-		ex_ack_eof(&ec.a);
-	st = ex_ack_wait(&ec.a);
+		ex_ack_eof(&c->ec.a);
+	st = ex_ack_wait(&c->ec.a);
 	c->ack = NULL;
 	take_acks(c);
 	commit_acked(c);
 	if (st != 0)
 		exit(st);
-	if (ec.a.acked < ec.a.fed)
+	if (c->ec.a.acked < c->ec.a.fed)
 		ex_diex(EXIT_FAILURE, "%s: exited 0 with %" PRIu64 " of %" PRIu64
 		    " records unacknowledged; %s", c->o->cmd[0],
-		    ec.a.fed - ec.a.acked, ec.a.fed, c->o->before ?
+		    c->ec.a.fed - c->ec.a.acked, c->ec.a.fed, c->o->before ?
 		    "they are lost" : "they stay uncommitted");
 }
 
@@ -554,9 +549,9 @@ summary(const struct commit *c)
 {
 	char flight[64] = "";
 
-	if (ec.started)
+	if (c->ec.started)
 		snprintf(flight, sizeof flight, ", %" PRIu64 " in flight",
-		    ec.a.fed - ec.a.acked);
+		    c->ec.a.fed - c->ec.a.acked);
 	ex_summary("%" PRIu64 " records in, %" PRIu64 " out%s, offset %"
 	    PRIu64 " %s (%" PRIu64 " commit%s)", c->nin, c->nout, flight,
 	    c->committed, c->ncommit ? "committed" : "unchanged", c->ncommit,

@@ -22,6 +22,17 @@ holder_pid() {
 	return 1
 }
 
+# unlocked FILE: wait (at most 5 s) until no process holds FILE's lock: a
+# killed holder's descriptors are closed a moment after its parent saw it
+# die, and only then does the kernel drop its lock.
+unlocked() {
+	for _ in $(seq 500); do
+		flock -n "$1.lock" true && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
 # until_file FILE TEXT: wait (at most 5 s) until FILE holds TEXT.
 until_file() {
 	for _ in $(seq 500); do
@@ -379,6 +390,7 @@ until_file() {
 	pgid=$(awk '{ print $2 }' off.lock)
 	kill -9 -- "-$pgid"
 	wait || true
+	unlocked off
 	run -0 commit -o off <in
 	assert_equal "$(cat off)" 10
 }

@@ -29,6 +29,18 @@ setup() {
 # session; its status is left in $status.
 consume() {
 	run setsid -w sh -c "logcat -o off events.log | $1 >/dev/null"
+	settle
+}
+
+# settle: after a crash, wait (at most 5 s) until the killed stages are
+# gone and the kernel dropped their lock, so the restart is not refused.
+settle() {
+	local st=$status
+	for _ in $(seq 500); do
+		flock -n off.lock true && break
+		sleep 0.01
+	done
+	status=$st
 }
 
 # ledger_is SPEC...: the ledger holds exactly the events of the ranges
@@ -202,6 +214,7 @@ killed() {
 	for i in $(seq 60); do
 		t=$(awk -v s="$(($2 * 100 + i))" 'BEGIN { srand(s); printf "%.3f", 0.01 + rand() * 0.15 }')
 		run setsid -w timeout -s KILL "$t" sh -c "logcat -o off events.log | $1 >/dev/null"
+		settle
 		[ "$status" = 137 ] && CRASHES=$((CRASHES + 1))
 		[ "$(cat off 2>/dev/null)" = 1000 ] && return 0
 	done
