@@ -57,7 +57,8 @@ static const struct {
 };
 
 struct opts {
-	int cflag, one, verbose;
+	int cflag, pflag, one, verbose;
+	int tagged;        /* write (and feed) OFFSET<TAB>PAYLOAD: not -c, -p */
 	int sig;           /* signal to crash with, unless xflag */
 	int xflag, xstatus;
 	int rflag;
@@ -71,9 +72,9 @@ _Noreturn static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: crashat [-cv] [-s signal | -x status] [-1] offset "
+	    "usage: crashat [-cpv] [-s signal | -x status] [-1] offset "
 	    "[-- command [arg ...]]\n"
-	    "       crashat -r probability [-S seed] [-cv] "
+	    "       crashat -r probability [-S seed] [-cpv] "
 	    "[-s signal | -x status] [-1]\n"
 	    "               [-- command [arg ...]]\n");
 	exit(EXIT_USAGE);
@@ -270,7 +271,7 @@ lockstep(const struct opts *op, struct ex_ack *a, struct ex_out *o,
 			 * commit -e or dedup -e, our output is the
 			 * acknowledgement, and one held back widens the window
 			 * in which a crash replays a finished record. */
-			ex_out_rec(o, f->off, f->payload, f->len, !op->cflag);
+			ex_out_rec(o, f->off, f->payload, f->len, op->tagged);
 			flush(o, a);
 			return 1;
 		}
@@ -302,13 +303,16 @@ main(int argc, char *argv[])
 
 	ex_setprog(argv[0]);
 	ex_elapsed();
-	while ((c = getopt(argc, argv, "+1cr:s:S:vx:")) != -1) {
+	while ((c = getopt(argc, argv, "+1cpr:s:S:vx:")) != -1) {
 		switch (c) {
 		case '1':
 			op.one = 1;
 			break;
 		case 'c':
 			op.cflag = 1;
+			break;
+		case 'p':
+			op.pflag = 1;
 			break;
 		case 'r':
 			op.rflag = 1;
@@ -364,13 +368,14 @@ main(int argc, char *argv[])
 		ex_warnx("seed %llu", (unsigned long long)op.seed);
 	}
 	rng = op.seed;
+	op.tagged = !op.cflag && !op.pflag;
 
 	ex_rd_init(&rd, 0, "stdin");
 	ex_out_init(&o, 1, "stdout");
 	if (op.cmd) {
 		signal(SIGPIPE, SIG_IGN);
 		a = &ack;
-		ex_ack_start(a, op.cmd, !op.cflag);
+		ex_ack_start(a, op.cmd, op.tagged);
 	}
 	for (;;) {
 		if (!ex_rd_ready(&rd))
@@ -395,7 +400,10 @@ main(int argc, char *argv[])
 			if (!lockstep(&op, a, &o, off, payload, plen))
 				break;
 		} else {
-			ex_out_write(&o, line, len);
+			if (op.tagged)
+				ex_out_write(&o, line, len);
+			else
+				ex_out_write(&o, payload, plen);
 			if (r == EX_RD_LINE)
 				ex_out_write(&o, "\n", 1);
 		}

@@ -5,7 +5,7 @@
 
 load test_helper
 
-USAGE1='usage: crashat [-cv] [-s signal | -x status] [-1] offset [-- command [arg ...]]'
+USAGE1='usage: crashat [-cpv] [-s signal | -x status] [-1] offset [-- command [arg ...]]'
 
 # A sink that appends each record to ./ledger, then acknowledges it.
 mksink() {
@@ -228,6 +228,24 @@ setup_file() {
 	printf 'x\ny' >in
 	run -0 sh -c 'crashat -c 5 <in >out'
 	cmp in out
+}
+
+@test "-p strips the tags, in both forms" {
+	printf '0\ta\tb\n1\t\n2\tc\n' >in
+	run -3 --separate-stderr crashat -p -x 3 2 <in
+	assert_output "$(printf 'a\tb\n')"
+	run -0 sh -c 'crashat -p 9 -- cat <in >out'
+	printf 'a\tb\n\nc\n' | cmp - out
+	printf '0\ta\n1\tb' >in
+	run -0 sh -c 'crashat -p 9 <in >out'
+	printf 'a\nb' | cmp - out
+}
+
+@test "stdin that cannot be read is exit 74, naming it" {
+	mkdir dir
+	run -74 --separate-stderr crashat 5 <dir
+	assert_output ''
+	assert_equal "$stderr" 'crashat: read: stdin: Is a directory'
 }
 
 # --- the crash, seen from outside ------------------------------------------
