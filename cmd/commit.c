@@ -214,6 +214,10 @@ next_rec(struct commit *c, int64_t deadline, struct rec *r)
 	if (c->any && r->off <= c->last)
 		bad(c, "offset %" PRIu64 " does not follow %" PRIu64
 		    " (offsets must increase)", r->off, c->last);
+	/* Its successor, the offset to commit, would be one no reader takes. */
+	if (r->off == EX_OFF_MAX)
+		bad(c, "offset %" PRIu64 " is the largest: the offset after it "
+		    "cannot be committed", r->off);
 	c->any = 1;
 	c->last = r->off;
 	c->nin++;
