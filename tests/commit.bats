@@ -226,6 +226,17 @@ until_file() {
 	assert_equal "$(cat off)" 3
 }
 
+@test "an offset file on a read-only file system: 74, left as it was" {
+	mkdir ro
+	echo 5 >ro/off
+	unshare -m true 2>/dev/null || skip "no mount namespaces here"
+	recs 5 6 >in
+	run -74 --separate-stderr unshare -m sh -c \
+	    'mount --bind ro ro && mount -o remount,bind,ro ro && commit -o ro/off <in'
+	assert_equal "$stderr" "commit: open: ro/off.lock: Read-only file system"
+	assert_equal "$(cat ro/off)" 5
+}
+
 @test "output to /dev/full: 74, nothing committed" {
 	tagged 0 10 >in
 	run -74 --separate-stderr sh -c 'commit -o off <in >/dev/full'
