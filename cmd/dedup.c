@@ -86,8 +86,8 @@ usage(void)
 static void
 bad(struct run *r, const char *fmt, const char *why)
 {
-	ex_warnx("line %llu: %s%s", (unsigned long long)r->in.lineno, fmt,
-	    why);
+	ex_warnx("%s: line %llu: %s%s", r->in.name,
+	    (unsigned long long)r->in.lineno, fmt, why);
 	r->bad = 1;
 }
 
@@ -309,15 +309,14 @@ batches(struct run *r)
 {
 	struct win w = { 0 };
 	struct child c;
-	int more, st;
+	int more, st, broken;
 
 	do {
 		c.pid = -1;
 		more = batch(r, &w, batch_rec, &c);
 		if (c.pid < 0)
 			continue;
-		/* A command that stopped reading is judged by its status. */
-		ex_out_flush(&c.to);
+		broken = ex_out_flush(&c.to) < 0;
 		ex_out_free(&c.to);
 		close(c.fd);
 		if ((st = ex_child_wait(c.pid)) != 0) {
@@ -325,6 +324,11 @@ batches(struct run *r)
 			    "recorded", cmd[0], st);
 			exit(st);
 		}
+		/* Keys of records it never read would be records lost. */
+		if (broken)
+			ex_diex(EXIT_FAILURE, "%s: exited 0 without reading all "
+			    "of its batch; keys of this batch not recorded",
+			    cmd[0]);
 		ex_seen_commit(r->seen);
 	} while (more);
 	free(w.buf);
@@ -433,15 +437,14 @@ echo(struct run *r)
 		ex_warnx("%s: exit status %d", cmd[0], st);
 		exit(st);
 	}
-	if (a.fed > a.acked) {
-		ex_warnx("%s: exited with %llu records unacknowledged", cmd[0],
-		    (unsigned long long)(a.fed - a.acked));
-		exit(EXIT_FAILURE);
-	}
-	if (!in_eof) {
-		ex_warnx("%s: exited before the end of the input", cmd[0]);
-		exit(EXIT_FAILURE);
-	}
+	if (a.fed > a.acked)
+		ex_diex(EXIT_FAILURE, "%s: exited 0 with %llu of %llu records "
+		    "unacknowledged; their keys stay unrecorded", cmd[0],
+		    (unsigned long long)(a.fed - a.acked),
+		    (unsigned long long)a.fed);
+	if (!in_eof)
+		ex_diex(EXIT_FAILURE, "%s: exited 0 before the end of the input",
+		    cmd[0]);
 	ex_ack_free(&a);
 	free(g.buf);
 	ex_fpset_free(&flying);

@@ -90,7 +90,7 @@ tag() {
 	printf '0\ta\n1\tb\nx\tc\n3\td\n' >in
 	run -65 --separate-stderr dedup -s seen <in
 	assert_output "$(printf '0\ta\n1\tb')"
-	assert_equal "$stderr" "dedup: line 3: offset is not a decimal number"
+	assert_equal "$stderr" "dedup: stdin: line 3: offset is not a decimal number"
 	printf '0\ta\n1\tb\n2\te\n' >in
 	run -0 dedup -s seen <in
 	assert_output "$(printf '2\te')"
@@ -100,7 +100,7 @@ tag() {
 	printf '0\ta\n1\tb' >in
 	run -65 --separate-stderr dedup -s seen <in
 	assert_output "$(printf '0\ta')"
-	assert_equal "$stderr" "dedup: line 2: no newline at the end (a torn record)"
+	assert_equal "$stderr" "dedup: stdin: line 2: no newline at the end (a torn record)"
 }
 
 # --- -k: a top-level JSON member --------------------------------------------
@@ -163,18 +163,18 @@ tag() {
 		rm -rf seen seen.lock
 		run -65 --separate-stderr dedup $m -k k -s seen <in
 		assert_output "$(printf '0\t{"k":"a"}')"
-		[[ "$stderr" == "dedup: line 2: invalid JSON at byte "* ]]
+		[[ "$stderr" == "dedup: stdin: line 2: invalid JSON at byte "* ]]
 	done
 	printf '{"k":"a\\q"}\n' | tag >in
 	run -65 --separate-stderr dedup -k k -s seen <in
-	[[ "$stderr" == "dedup: line 1: invalid JSON"* ]]
+	[[ "$stderr" == "dedup: stdin: line 1: invalid JSON"* ]]
 }
 
 @test "-k: a missing key exits 65 unless -m pass or -m drop" {
 	printf '{"k":"a"}\n{"j":"a"}\n{"k":["x"]}\n{"k":"a"}\n' | tag >in
 	run -65 --separate-stderr dedup -k k -s seen <in
 	assert_output "$(printf '0\t{"k":"a"}')"
-	[[ "$stderr" == "dedup: line 2: no key: "* ]]
+	[[ "$stderr" == "dedup: stdin: line 2: no key: "* ]]
 	rm -rf seen seen.lock
 	run -0 dedup -k k -m drop -s seen <in
 	assert_output "$(printf '0\t{"k":"a"}')"
@@ -208,7 +208,7 @@ tag() {
 	printf 'a,1\nb\nc,1\nd,2\n' | tag >in
 	run -65 --separate-stderr dedup -f 2 -d , -s seen <in
 	assert_output "$(printf '0\ta,1')"
-	assert_equal "$stderr" "dedup: line 2: no key: -f: no such field"
+	assert_equal "$stderr" "dedup: stdin: line 2: no key: -f: no such field"
 	rm -rf seen
 	run -0 dedup -f 2 -d , -m drop -s seen <in
 	assert_output "$(sed -n '1p;4p' in)"
@@ -418,6 +418,14 @@ tag() {
 	assert_output "$(cat in)"
 }
 
+@test "command mode: a command that exits 0 unread records no key" {
+	seq 0 99999 | tag >in
+	run -1 --separate-stderr dedup -s seen -- sh -c 'head -c 1 >/dev/null; sleep 0.2' <in
+	assert_equal "$stderr" "dedup: sh: exited 0 without reading all of its batch; keys of this batch not recorded"
+	run -0 dedup -s seen -- sh -c 'wc -l' <in
+	assert_output 100000
+}
+
 # --- -e: acknowledged records ------------------------------------------------
 
 @test "-e: acknowledged records come out tagged; the acks are consumed" {
@@ -452,7 +460,7 @@ tag() {
 	assert_equal "$stderr" "dedup: sh: exit status 5"
 	run -1 --separate-stderr dedup -e -s seen -- sh -c 'read l; echo ok; cat >/dev/null' <in
 	assert_output "$(sed -n 3p in)"
-	assert_equal "$stderr" "dedup: sh: exited with 1 records unacknowledged"
+	assert_equal "$stderr" "dedup: sh: exited 0 with 1 of 2 records unacknowledged; their keys stay unrecorded"
 	run -0 dedup -e -s seen -- cat <in
 	assert_output "$(sed -n 4p in)"
 }
