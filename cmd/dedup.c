@@ -71,6 +71,7 @@ struct group {
 	char *buf;
 	size_t len, cap;
 	uint64_t n;
+	uint64_t done; /* acknowledgements committed so far */
 	int64_t deadline;
 };
 
@@ -362,7 +363,30 @@ group_commit(struct run *r, struct group *g)
 	ex_seen_commit(r->seen);
 	ex_out_write(&r->out, g->buf, g->len);
 	g->len = 0;
+	g->done += g->n;
 	g->n = 0;
+}
+
+/* At most -n records beyond the last commit: the command never runs ahead
+ * of the disk, so a crash repeats at most a group, and with -n 1 a record
+ * is fed only once the key before it is durable. */
+static int
+canfeed(const struct ex_ack *a, const struct group *g)
+{
+	return !ex_ack_full(a) && a->fed - g->done < count;
+}
+
+/* Keep a record past the reader's next call. */
+static void
+stash(struct win *w, const struct rec *rec)
+{
+	if (rec->len > w->cap) {
+		w->cap = 2 * rec->len;
+		w->buf = ex_realloc(w->buf, w->cap);
+	}
+	memcpy(w->buf, rec->payload, rec->len);
+	w->rec[0] = *rec;
+	w->rec[0].payload = w->buf;
 }
 
 /* -e: feed records as they come, record each key when its record is
@@ -375,43 +399,57 @@ echo(struct run *r)
 	struct group g = { 0 };
 	struct ex_flight *f;
 	struct rec rec;
-	int in_eof = 0, ev = 0, st;
+	struct win ahead = { 0 };
+	int in_eof = 0, have = 0, ev = 0, st;
 
 	ex_fpset_init(&flying);
 	ex_ack_start(&a, cmd, !pflag);
 	for (;;) {
 		int burst = 0, ms = -1;
 
-		while (!in_eof && !ex_ack_full(&a) && burst < 1024 &&
-		    (ex_rd_ready(&r->in) || (ev & EX_ACK_IN))) {
-			ev &= ~EX_ACK_IN;
-			burst++;
-			if (!next(r, &rec)) {
-				in_eof = 1;
-				ex_ack_eof(&a);
+		/* One record is read ahead of what may be fed, so the end of
+		 * the input reaches the command even while the group is
+		 * full: a command may finish its last record only at EOF. */
+		while (burst++ < 1024) {
+			if (!have) {
+				if (in_eof || !(ex_rd_ready(&r->in) ||
+				    (ev & EX_ACK_IN)))
+					break;
+				ev &= ~EX_ACK_IN;
+				if (!next(r, &rec)) {
+					in_eof = 1;
+					ex_ack_eof(&a);
+					break;
+				}
+				if (rec.haskey && ex_seen_has(r->seen, rec.fp)) {
+					r->ndup++;
+					continue;
+				}
+				if (rec.haskey && !ex_fpset_add(&flying,
+				    rec.fp)) {
+					/* Its twin is in flight: once that is
+					 * acknowledged this one is a duplicate;
+					 * if it never is, the next run sees
+					 * both again. */
+					r->nheld++;
+					continue;
+				}
+				stash(&ahead, &rec);
+				have = 1;
+			}
+			if (!canfeed(&a, &g))
 				break;
-			}
-			if (rec.haskey && ex_seen_has(r->seen, rec.fp)) {
-				r->ndup++;
-				continue;
-			}
-			if (rec.haskey && !ex_fpset_add(&flying, rec.fp)) {
-				/* Its twin is in flight: once that is
-				 * acknowledged this one is a duplicate; if it
-				 * never is, the next run sees both again. */
-				r->nheld++;
-				continue;
-			}
-			f = ex_ack_send(&a, rec.off, rec.payload, rec.len);
-			memcpy(f->user, rec.fp, EX_FP_LEN);
+			f = ex_ack_send(&a, ahead.rec[0].off, ahead.rec[0].payload,
+			    ahead.rec[0].len);
+			memcpy(f->user, ahead.rec[0].fp, EX_FP_LEN);
+			have = 0;
 		}
 		if (g.n)
 			ms = (int)(g.deadline > ex_now_ms() ?
 			    g.deadline - ex_now_ms() : 0);
-		if (!in_eof && !ex_ack_full(&a) && ex_rd_ready(&r->in))
+		if (!have && !in_eof && ex_rd_ready(&r->in))
 			ms = 0;
-		ev = ex_ack_poll(&a, in_eof || ex_ack_full(&a) ? -1 : r->in.fd,
-		    ms);
+		ev = ex_ack_poll(&a, !have && !in_eof ? r->in.fd : -1, ms);
 		while ((f = ex_ack_take(&a))) {
 			ex_fpset_del(&flying, f->user);
 			acked(r, &g, f);
@@ -446,6 +484,7 @@ echo(struct run *r)
 		ex_diex(EXIT_FAILURE, "%s: exited 0 before the end of the input",
 		    cmd[0]);
 	ex_ack_free(&a);
+	free(ahead.buf);
 	free(g.buf);
 	ex_fpset_free(&flying);
 }
@@ -550,7 +589,7 @@ main(int argc, char *argv[])
 		usage();
 	}
 	if (eflag && !nset)
-		count = 1; /* each key durable before the next ack is taken */
+		count = 1; /* each key durable before the next record is fed */
 
 	memset(&r, 0, sizeof r);
 	ex_rd_init(&r.in, 0, "stdin");

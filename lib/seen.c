@@ -56,14 +56,15 @@ words(const unsigned char *fp, uint64_t *a, uint64_t *b)
 }
 
 /* Find (a, b) in a table of cap slots: 1 with *pos its slot, or 0 with
- * *pos the empty slot where it goes.  The table is never full, so this
- * ends. */
+ * *pos the empty slot where it goes.  Counts keep every table below 80 %
+ * full; a full one can only be a damaged file, refused rather than
+ * searched for ever. */
 static int
 probe(const uint64_t *t, uint64_t mask, uint64_t a, uint64_t b, uint64_t *pos)
 {
 	uint64_t i = a & mask;
 
-	for (;;) {
+	for (uint64_t k = 0; k <= mask; k++) {
 		uint64_t x = t[2 * i], y = t[2 * i + 1];
 
 		if (x == a && y == b) {
@@ -76,6 +77,7 @@ probe(const uint64_t *t, uint64_t mask, uint64_t a, uint64_t b, uint64_t *pos)
 		}
 		i = (i + 1) & mask;
 	}
+	ex_diex(EXIT_DATA, "seen-set table full: its header's count is wrong");
 }
 
 /* Insert into a table known not to hold (a, b). */

@@ -316,7 +316,7 @@ tag() {
 	printf 'a\nb\nc\nd\n' | tag >in
 	# Acknowledge three records, then hang: killed before any checkpoint,
 	# the keys are in the journal only.
-	setsid sh -c 'exec dedup -e -s seen -- sh -c "head -n 3 >/dev/null; printf \"1\n2\n3\n\"; sleep 60"' <in >out &
+	setsid sh -c 'exec dedup -e -n 3 -s seen -- sh -c "head -n 3 >/dev/null; printf \"1\n2\n3\n\"; sleep 60"' <in >out &
 	pid=$!
 	while [ "$(wc -l <out)" -lt 3 ]; do sleep 0.05; done
 	kill -9 -- "-$pid"
@@ -368,8 +368,9 @@ tag() {
 		setsid sh -c 'exec dedup -e -n 50 -s seen -- cat' \
 		    <in >"out.$i" 2>/dev/null &
 		pid=$!
-		sleep "0.0$((RANDOM % 10))"
-		kill -9 -- "-$pid" 2>/dev/null || true
+		sleep "0.0$((RANDOM % 9 + 1))"
+		# Before setsid ran there is no group yet: kill dedup alone.
+		kill -9 -- "-$pid" 2>/dev/null || kill -9 "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
 	# Every record written on was acknowledged and its key committed, so
@@ -432,7 +433,7 @@ tag() {
 	printf 'a\nb\na\nc\n' | tag >in
 	run -0 --separate-stderr dedup -v -e -s seen -- sed -u 's/^/done /' <in
 	assert_output "$(sed -n '1p;2p;4p' in)"
-	[[ "$stderr" == "dedup: 4 in, 3 out, 0 duplicates, 1 held back, 0 without key, 3 keys in seen, "* ]]
+	[[ "$stderr" == "dedup: 4 in, 3 out, 1 duplicates, 0 held back, 0 without key, 3 keys in seen, "* ]]
 	run -0 dedup -e -s seen -- sed -u 's/^/done /' <in
 	assert_output ""
 }
@@ -441,7 +442,7 @@ tag() {
 	# The command acknowledges nothing until it has read three records,
 	# so the second "a" arrives while the first is in flight.
 	printf 'a\nb\na\nc\n' | tag >in
-	run -0 dedup -e -s seen -- sh -c 'head -n 3 >got; printf "1\n2\n3\n"; cat' <in
+	run -0 dedup -e -n 3 -s seen -- sh -c 'head -n 3 >got; printf "1\n2\n3\n"; cat' <in
 	assert_equal "$(cat got)" "$(printf '0\ta\n1\tb\n3\tc')"
 	assert_output "$(sed -n '1p;2p;4p' in)"
 }
@@ -471,4 +472,15 @@ tag() {
 	assert_output "$(cat in)"
 	run -0 dedup -e -s seen -- cat <in
 	assert_output ""
+}
+
+@test "-e -n 1: each record is fed only once the key before it is durable" {
+	printf 'a\nb\nc\nd\n' | tag >in
+	run -0 dedup -e -s seen -- sh -c 'while read -r l; do stat -c %s seen/journal >>sizes; echo ok; done' <in
+	assert_output "$(cat in)"
+	assert_equal "$(cat sizes)" "$(printf '64\n80\n96\n112')"
+	# At most -n records run ahead of the last commit.
+	printf 'e\nf\ng\nh\ni\nj\n' | tag >in
+	run -0 dedup -e -n 3 -s seen -- sh -c 'while read -r l; do stat -c %s seen/journal >>sizes3; echo ok; done' <in
+	assert_equal "$(cat sizes3)" "$(printf '64\n64\n64\n112\n112\n112')"
 }
