@@ -34,6 +34,37 @@ follow() {
 	echo $! >pid
 }
 
+# consume ARG...: logcat -F -o st/off ARG... | commit -a -o st/off -t 100
+# in the background; pid is logcat's.
+consume() {
+	{ logcat -F -o st/off "$@" 2>err & echo $! >pid; wait $!; echo $? >status; } |
+	    commit -a -o st/off -t 100 >out 2>cerr 3>&- &
+	echo $! >cpid
+	for ((t = 0; t < 100; t++)); do
+		[ -s pid ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# finish: SIGTERM to logcat; the pipeline ends, both with status 0.
+finish() {
+	kill -TERM "$(cat pid)"
+	wait "$(cat cpid)" || return
+	rm pid
+	[ "$(cat status)" = 0 ]
+}
+
+# offat N: wait (up to 20 s) until st/off says N.
+offat() {
+	for ((t = 0; t < 400; t++)); do
+		[ "$(cat st/off 2>/dev/null)" = "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "st/off is $(cat st/off), not $1" >&2
+	return 1
+}
+
 # lines N: wait (up to 20 s) until out has N lines.
 lines() {
 	for ((t = 0; t < 400; t++)); do
@@ -147,9 +178,22 @@ rotate() {
 	assert_output "$(want 12 24)"
 }
 
-@test "a writer at speed, logrotate rotating, logcat -F: every record once" {
+@test "logcat -F | commit -a -t 100: a live stream is committed in groups" {
+	w 0 4
+	consume events.log
+	offat 5
+	w 5 9
+	offat 10
+	assert_equal "$(cat out)" "$(want 0 9)"
+	finish
+	assert_equal "$(cat st/off)" 10
+	assert_equal "$(cat err)" ""
+	assert_equal "$(cat cerr)" ""
+}
+
+@test "a writer at speed, logrotate rotating, logcat -F | commit -a: every record once" {
 	conf 'rotate 100' create compress delaycompress
-	follow -o st/off events.log events.log.1
+	consume events.log events.log.1
 	w 0 2999 &
 	writer=$!
 	for k in 1 2 3 4 5 6; do
@@ -157,11 +201,11 @@ rotate() {
 		rotate
 	done
 	wait $writer
-	lines 3000
-	sleep 0.2
-	stop
+	offat 3000
+	finish
 	assert_equal "$(cat out)" "$(want 0 2999)"
 	assert_equal "$(cat err)" ""
+	assert_equal "$(cat cerr)" ""
 	[ -e events.log.6.gz ] || [ -e events.log.5.gz ]
 	echo 0 >st/off
 	run -0 logcat -o st/off events.log*

@@ -1,0 +1,90 @@
+#!/bin/sh
+# logcat resume time (DESIGN.md section 7): "logcat -o off -n 1" with the
+# committed offset near the end of a 20 MB and of a 2 GB log, after a first
+# run has read the log.  The target is flat in the log's size and under
+# 20 ms.  The reference is the same command on a log of 1 MB.
+. "$(dirname "$0")/lib.sh"
+
+T=$(mktemp -d "$BENCH_DIR/resume.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+
+# resume NAME LINES: first run, then the timed resume near the end
+resume() {
+	log=$BENCH_DIR/resume-$1.log
+	events "$2" "$log"
+	mkdir -p "$T/$1"
+	logcat -o "$T/$1/off" "$log" >/dev/null
+	echo $(($2 - 10)) >"$T/$1/off"
+	logcat -o "$T/$1/off" -n 1 "$log" | cut -f1 | grep -qx $(($2 - 10)) || {
+		echo "bench: resume $1 gave the wrong record" >&2
+		exit 1
+	}
+	seconds "logcat -o '$T/$1/off' -n 1 '$log'"
+}
+
+small=$(resume 1MB 12500)
+mid=$(resume 20MB 250000)
+big=$(resume 2GB 25000000)
+echo "logcat resume near the end of the log: logcat -o off -n 1, best of 3"
+row "1 MB log (reference)" "$small" "$small" ""
+row "20 MB log" "$mid" "$small" "< 0.020 s, flat"
+row "2 GB log" "$big" "$small" "< 0.020 s, flat"
+
+# -F latency: a writer appends a line holding the time it was written,
+# every 5 ms; a reader of "logcat -F -p" takes the difference as each line
+# arrives.  Median and 99th percentile of 400 lines.
+L=$T/live.log
+: >"$L"
+mkfifo "$T/fifo"
+logcat -F -p "$L" >"$T/fifo" &
+lpid=$!
+perl -MTime::HiRes=time -ne '
+	chomp; push @d, time() - $_;
+	if (@d == 400) {
+		@d = sort { $a <=> $b } @d;
+		printf "%.6f %.6f\n", $d[200], $d[396];
+		exit 0;
+	}' <"$T/fifo" >"$T/lat" &
+reader=$!
+sleep 0.3
+perl -MTime::HiRes=time,sleep -e '
+	$| = 1;
+	for (1 .. 400) {
+		open(my $f, ">>", $ARGV[0]) or die;
+		printf $f "%.6f\n", time();
+		close $f;
+		sleep 0.005;
+	}' "$L"
+wait $reader
+kill $lpid
+wait $lpid || true
+read -r med p99 <"$T/lat"
+echo "logcat -F: append to output, 400 lines 5 ms apart"
+printf '%-44s %8.3f ms\n' "median latency" "$(echo "$med * 1000" | bc -l)"
+printf '%-44s %8.3f ms\n' "99th percentile" "$(echo "$p99 * 1000" | bc -l)"
+
+# The copytruncate window: a writer keeps its log open (O_APPEND) and
+# appends a numbered line every 20 us while logrotate copies and
+# truncates; lines in neither the copy nor the truncated log were lost by
+# logrotate itself.  The window is lost lines / lines written per ms.
+command -v logrotate >/dev/null || PATH=$PATH:/usr/sbin
+echo "logrotate copytruncate: lines lost between copy and truncate"
+for mb in 1 50; do
+	d=$T/ct$mb
+	mkdir "$d"
+	printf '%s\n' "$d/events.log {" "rotate 5" "copytruncate" "}" >"$d/lr.conf"
+	awk -v n=$((mb * 10000)) 'BEGIN { for (i = 0; i < n; i++)
+		printf "pre %08d %s\n", i, substr(sprintf("%090d", 0), 1, 86) }' >"$d/events.log"
+	perl -MTime::HiRes=time,sleep -e '
+		open(my $f, ">>", $ARGV[0]) or die; select($f); $| = 1;
+		my ($t0, $i) = (time(), 0);
+		while (time() - $t0 < 1.0) { print "$i\n"; $i++; sleep 0.00002 }
+		print STDERR "$i\n"' "$d/events.log" 2>"$d/n" &
+	sleep 0.4
+	logrotate -s "$d/lr.state" -f "$d/lr.conf"
+	wait
+	n=$(cat "$d/n")
+	kept=$(cat "$d/events.log.1" "$d/events.log" | grep -cv '^pre')
+	printf '%-44s %8d lost of %d, window %.1f ms\n' "log of $mb MB" \
+	    $((n - kept)) "$n" "$(echo "($n - $kept) * 1000 / $n" | bc -l)"
+done
