@@ -356,8 +356,9 @@ main(int argc, char *argv[])
 			if (argc == 0)
 				bad("%s%s", "-- without a command", "");
 		} else if (argc > 0)
-			bad("%s: %s", argv[0], "unexpected argument (a command "
-			    "follows --)");
+			bad("%s: %s", argv[0], argv[0][0] == '-' ?
+			    "options go before the offset" :
+			    "unexpected argument (a command follows --)");
 	} else if (argc > 0 && strcmp(argv[-1], "--") != 0)
 		bad("%s: %s", argv[0], "unexpected argument (-r takes no "
 		    "offset; a command follows --)");

@@ -146,7 +146,7 @@ setup_file() {
 	run -2 --separate-stderr crashat 5 cat
 	assert_equal "${stderr_lines[0]}" 'crashat: cat: unexpected argument (a command follows --)'
 	run -2 --separate-stderr crashat 5 -x 3
-	assert_equal "${stderr_lines[0]}" 'crashat: -x: unexpected argument (a command follows --)'
+	assert_equal "${stderr_lines[0]}" 'crashat: -x: options go before the offset'
 	run -2 --separate-stderr crashat 5 --
 	assert_equal "${stderr_lines[0]}" 'crashat: -- without a command'
 }
