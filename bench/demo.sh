@@ -65,6 +65,10 @@ scenario() {
 PIPES=
 scenario at-most-once 'commit -b -o st/off -- CRASH ./sink'
 scenario at-least-once 'commit -a -o st/off -- CRASH ./sink'
+# dedup -w: the killed run's lock on the seen-set may outlive the offset
+# file's by a moment.
+scenario 'at-least-once + dedup' \
+    'dedup -w -s st/seen -k click_id -e -- CRASH ./sink | commit -a -o st/off'
 
 cat <<EOF
 
