@@ -85,11 +85,11 @@ setup_file() {
 		return st;
 	}
 	EOF
-	local l="$ROOT/lib"
-	cc -std=c11 -D_GNU_SOURCE -O2 -I"$l" -o "$BATS_FILE_TMPDIR/ackfeed" \
-	    "$BATS_FILE_TMPDIR/ackfeed.c" "$l/ack.c" "$l/child.c" \
-	    "$l/clock.c" "$l/err.c" "$l/out.c" "$l/rd.c" "$l/tag.c" \
-	    2>"$BATS_FILE_TMPDIR/cc.err" || true
+	# From the sources, whatever flavour of build the tools are.
+	cc -std=c11 -D_GNU_SOURCE -O2 -I"$ROOT/lib" \
+	    -o "$BATS_FILE_TMPDIR/ackfeed" "$BATS_FILE_TMPDIR/ackfeed.c" \
+	    "$ROOT"/lib/*.c $(pkg-config --libs libsodium zlib 2>/dev/null ||
+	    echo -lsodium -lz) 2>"$BATS_FILE_TMPDIR/cc.err" || true
 }
 
 # --- usage -----------------------------------------------------------------
