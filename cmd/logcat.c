@@ -251,13 +251,12 @@ skip(struct run *u, struct lseg *l, struct ex_rd *r, uint64_t rec,
 }
 
 static _Noreturn void
-badgz(struct run *u, struct lseg *l, const struct ex_rd *r, uint64_t rec)
+badgz(struct run *u, struct lseg *l, uint64_t rec)
 {
 	ex_out_flush(&u->out);
 	ex_diex(EXIT_DATA, "%s: bad gzip data after %llu records of the file "
 	    "(log offset %llu): %s", l->s.path, (unsigned long long)rec,
 	    (unsigned long long)(l->first + rec), ex_seg_bad(&l->s));
-	(void)r;
 }
 
 /* Count the records of a present segment to its end: it is being sealed. */
@@ -273,12 +272,12 @@ countrecs(struct run *u, struct lseg *l)
 	rec = seekrec(u, l, UINT64_MAX, &base);
 	rec += skip(u, l, &r, rec, base, UINT64_MAX);
 	if (ex_seg_bad(&l->s))
-		badgz(u, l, &r, rec);
+		badgz(u, l, rec);
 	/* an older segment's unterminated last line is a record */
 	if (ex_rd_line(&r, &line, &len) == EX_RD_PARTIAL)
 		rec++;
 	if (ex_seg_bad(&l->s))
-		badgz(u, l, &r, rec);
+		badgz(u, l, rec);
 	ex_rd_free(&r);
 	/* read again from the start when its records are written */
 	ex_seg_close(&l->s);
@@ -317,6 +316,28 @@ gone(struct run *u, uint64_t from, uint64_t to, int known)
 	    "files given (%s; -r earliest or latest to go on)", what, u->from);
 }
 
+/* Is a the same segment as b (and the one to drop)?  later: a comes
+ * after b among the arguments. */
+static int
+samecontent(const struct ex_seg *a, const struct ex_seg *b, int later)
+{
+	if (a->nhead > b->nhead || memcmp(a->head, b->head, a->nhead) != 0)
+		return 0;
+	if (ex_seg_bad(b))
+		return 0;
+	if (ex_seg_bad(a))
+		return a->nhead > 0;
+	if (a->nhead < b->nhead)
+		return 0;
+	if (a->st.st_dev == b->st.st_dev && a->st.st_ino == b->st.st_ino)
+		return later;
+	if (a->nhead < EX_FP_LEN)
+		return 0;
+	if ((a->gz != NULL) != (b->gz != NULL))
+		return a->gz != NULL;
+	return later;
+}
+
 /*
  * Put the files in log order and number their segments: the catalogue's
  * segments first, in its order, whether or not a file still holds them,
@@ -350,6 +371,14 @@ arrange(struct run *u, char **files, int nfiles)
 		l->ci = -1;
 		nf++;
 	}
+	/* one content under two names is one segment: a file given twice,
+	 * a hard link, or, while logrotate compresses, "log.1" and a growing
+	 * "log.1.gz": keep the plain one, and drop a gzip cut short that
+	 * begins like another file */
+	for (i = 0; i < nf; i++)
+		for (j = 0; j < nf && f[i].ci != -2; j++)
+			if (i != j && f[j].ci != -2 && samecontent(&f[i].s, &f[j].s, i > j))
+				f[i].ci = -2;
 	/* known segments, newest first, each taking the largest matching
 	 * file; other files with the same content are the same segment */
 	for (i = c->n; i-- > 0;) {
@@ -413,6 +442,10 @@ arrange(struct run *u, char **files, int nfiles)
 		if (l->ci < 0) {
 			struct ex_catent *e;
 
+			if (ex_seg_bad(&l->s) && (u->o->ofile || u->o->follow))
+				ex_diex(EXIT_DATA, "%s: bad gzip data in its first "
+				    "%zu bytes, so it cannot be numbered: %s",
+				    l->s.path, l->s.nhead, ex_seg_bad(&l->s));
 			l->first = p ? p->first + p->count : 0;
 			if (p && p->first == UINT64_MAX)
 				l->first = UINT64_MAX;
@@ -569,7 +602,7 @@ pump(struct run *u, int last)
 			return STOP;
 	}
 	if (ex_seg_bad(&l->s))
-		badgz(u, l, r, u->cur.rec);
+		badgz(u, l, u->cur.rec);
 	return GO_ON;
 }
 

@@ -192,12 +192,23 @@ rotate() {
 }
 
 @test "a writer at speed, logrotate rotating, logcat -F | commit -a: every record once" {
-	conf 'rotate 100' create compress delaycompress
+	# the writer keeps its log open and reopens it when logrotate's
+	# postrotate says so, as a daemon does
+	conf 'rotate 100' create compress delaycompress postrotate \
+	    "kill -USR1 \$(cat $PWD/writer.pid) 2>/dev/null || true" endscript
+	: >events.log
 	consume events.log events.log.1
-	w 0 2999 &
+	bash -c '
+		exec 4>>events.log
+		trap "exec 4>>events.log" USR1
+		for ((i = 0; i < 3000; i++)); do
+			printf "{\"n\":%d}\n" $i >&4
+			((i % 10 == 9)) && sleep 0.01
+		done' 3>&- &
 	writer=$!
+	echo $writer >writer.pid
 	for k in 1 2 3 4 5 6; do
-		sleep 0.1
+		sleep 0.3
 		rotate
 	done
 	wait $writer

@@ -385,3 +385,40 @@ delivered() {
 	run -65 --separate-stderr logcat -o st/off events.log
 	assert_equal "$stderr" "logcat: st/off.idx: line 1: not a resume index (the index is a cache: delete it to rebuild it)"
 }
+
+@test "one content under two names is one segment: a link, a file given twice" {
+	w 0 99
+	ln events.log hard
+	run -0 logcat -o st/off events.log hard events.log
+	assert_output "$(want 0 99)"
+	run -0 logcat -s 98 hard events.log
+	assert_output "$(want 98 99)"
+}
+
+@test "the instant logrotate compresses: log.1 beside a whole or growing log.1.gz" {
+	w 0 199
+	mv events.log events.log.1
+	w 200 209
+	# the gzip being written holds the start of log.1, cut short
+	gzip -c events.log.1 | head -c 400 >events.log.1.gz
+	run -0 --separate-stderr logcat -o st/off events.log*
+	assert_output "$(want 0 209)"
+	assert_equal "$stderr" ""
+	# done compressing, not yet removed: the same segment twice
+	gzip -c events.log.1 >events.log.1.gz
+	echo 0 >st/off
+	run -0 --separate-stderr logcat -o st/off events.log*
+	assert_output "$(want 0 209)"
+	rm events.log.1
+	run -0 logcat -o st/off events.log*
+	assert_output "$(want 0 209)"
+}
+
+@test "a gzip cut short in its first bytes is never numbered" {
+	w 0 199
+	gzip -c events.log | head -c 100 >new.gz
+	run -65 --separate-stderr logcat -o st/off new.gz
+	assert_output ""
+	[[ "$stderr" == "logcat: new.gz: bad gzip data in its first "*" bytes, so it cannot be numbered: truncated gzip data (unexpected end of file)" ]]
+	assert_file_not_exists st/off.seg
+}
