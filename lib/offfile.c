@@ -15,13 +15,14 @@
 const char *
 ex_offfile_parse(const char *text, size_t n, uint64_t *off)
 {
-	const char *lf = memchr(text, '\n', n);
-	size_t len = lf ? (size_t)(lf - text) : n;
+	const char *lf, *why;
+	size_t len;
 	uint64_t v;
-	const char *why;
 
 	if (n == 0)
 		return "empty offset file";
+	lf = memchr(text, '\n', n);
+	len = lf ? (size_t)(lf - text) : n;
 	if ((why = ex_off_parse(text, len, &v)))
 		return why;
 	/* Every writer ends the line; without its LF, a prefix of the digits
