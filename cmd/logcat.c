@@ -377,7 +377,8 @@ arrange(struct run *u, char **files, int nfiles)
 	 * begins like another file */
 	for (i = 0; i < nf; i++)
 		for (j = 0; j < nf && f[i].ci != -2; j++)
-			if (i != j && f[j].ci != -2 && samecontent(&f[i].s, &f[j].s, i > j))
+			if (i != j && f[j].ci != -2 &&
+			    samecontent(&f[i].s, &f[j].s, i > j))
 				f[i].ci = -2;
 	/* known segments, newest first, each taking the largest matching
 	 * file; other files with the same content are the same segment */
@@ -691,18 +692,17 @@ watch(char **files, int nfiles)
 	if (fd < 0)
 		return -1;
 	for (int i = 0; i < nfiles; i++) {
-		char *dir = strdup(files[i]), *slash;
+		const char *slash = strrchr(files[i], '/');
+		char dir[4096];
 
-		if (!dir)
-			ex_die(EXIT_FAILURE, "strdup");
-		if ((slash = strrchr(dir, '/')))
-			slash[slash == dir] = '\0';
-		else
+		if (!slash)
 			strcpy(dir, ".");
+		else
+			snprintf(dir, sizeof dir, "%.*s", slash == files[i] ? 1 :
+			    (int)(slash - files[i]), files[i]);
 		if (inotify_add_watch(fd, dir, IN_MODIFY | IN_CREATE |
 		    IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB) >= 0)
 			n++;
-		free(dir);
 	}
 	if (n == 0) {
 		close(fd);

@@ -26,7 +26,7 @@
 #include "seg.h"
 
 #define EX_IDX_BACK 64               /* bytes before POS that CHECK hashes */
-#define EX_IDX_GAP  (4 * 1024 * 1024) /* bytes between checkpoints, at least */
+#define EX_IDX_GAP  (4 * 1024 * 1024) /* least bytes between checkpoints */
 #define EX_IDX_MIN  (1024 * 1024)     /* nearer the start, reading is as quick */
 
 struct ex_idxent {
