@@ -711,18 +711,26 @@ watch(char **files, int nfiles)
 	return fd;
 }
 
-/* Wait until something may have changed, up to ms, or a signal. */
-static void
+/*
+ * Wait until something may have changed, up to ms, or a signal.  Returns
+ * nonzero when the reader of stdout has gone away: a follower that has
+ * nothing to write would not learn it from a write, and would linger.
+ */
+static int
 waitchange(int ifd, int ms)
 {
-	struct pollfd p = { .fd = ifd, .events = POLLIN };
+	struct pollfd p[2] = {
+		{ .fd = STDOUT_FILENO, .events = 0 },
+		{ .fd = ifd, .events = POLLIN },
+	};
 	char buf[4096];
 
-	if (poll(ifd >= 0 ? &p : NULL, ifd >= 0, ms) < 0 && errno != EINTR)
+	if (poll(p, ifd >= 0 ? 2 : 1, ms) < 0 && errno != EINTR)
 		ex_die(EXIT_IO, "poll");
 	if (ifd >= 0)
 		while (read(ifd, buf, sizeof buf) > 0)
 			;
+	return (p[0].revents & (POLLERR | POLLHUP)) != 0;
 }
 
 enum { SAME, ROTATED, TRUNCATED };
@@ -823,8 +831,7 @@ follow(struct run *u, char **files, int nfiles)
 			memset(check, 0, sizeof check);
 		if (stopsig)
 			return;
-		waitchange(ifd, ifd >= 0 ? 1000 : 100);
-		if (stopsig)
+		if (waitchange(ifd, ifd >= 0 ? 1000 : 100) || stopsig)
 			return;
 		what = u->cur.open ? fate(u, check) : SAME;
 		/* a new file with content: the open one (say, the copy that

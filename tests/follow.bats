@@ -222,3 +222,10 @@ rotate() {
 	run -0 logcat -o st/off events.log*
 	assert_output "$(want 0 2999)"
 }
+
+@test "-F ends quietly when its reader goes away, even with nothing to write" {
+	w 0 0
+	run -0 --separate-stderr timeout 10 bash -c 'logcat -F events.log | head -1'
+	assert_output "$(want 0 0)"
+	assert_equal "$stderr" ""
+}
