@@ -76,6 +76,8 @@ struct echo {
 	uint64_t done;       /* records whose acknowledgement is committed */
 	uint64_t last_ack;   /* offset of the last acknowledged record */
 	int64_t deadline;    /* commit the pending ones by then (-t) */
+	int64_t quiet;       /* -v: since when no acknowledgement came, or 0 */
+	int64_t warn;        /* -v: seconds of silence to report next */
 };
 
 struct commit {
@@ -435,17 +437,59 @@ poll_ms(struct commit *c)
 	return left < 0 ? 0 : (int)left;
 }
 
+/*
+ * -v: a command that keeps its acknowledgements in a buffer stalls us,
+ * once -n records are in flight, exactly like a slow one; we cannot tell
+ * which, but we can say how long it has been silent and how much it holds.
+ */
+static int
+quiet_ms(struct commit *c, int ms)
+{
+	int64_t now = ex_now_ms(), left;
+
+	if (!c->o->verbose || c->ec.a.fed == c->ec.a.acked) {
+		c->ec.quiet = 0;
+		return ms;
+	}
+	if (c->ec.quiet == 0) {
+		c->ec.quiet = now;
+		c->ec.warn = 1;
+	}
+	left = c->ec.quiet + c->ec.warn * 1000 - now;
+	if (left < 0)
+		left = 0;
+	return ms < 0 || left < ms ? (int)left : ms;
+}
+
+static void
+quiet_check(struct commit *c, uint64_t acked)
+{
+	if (c->ec.a.acked != acked || c->ec.quiet == 0) {
+		c->ec.quiet = 0;
+		return;
+	}
+	if (ex_now_ms() - c->ec.quiet < c->ec.warn * 1000)
+		return;
+	ex_warnx("%s: no acknowledgement for %lld s, %" PRIu64 " records in "
+	    "flight (is its output line-buffered?)", c->o->cmd[0],
+	    (long long)c->ec.warn, c->ec.a.fed - c->ec.a.acked);
+	c->ec.warn *= 2;
+}
+
 static void
 pump(struct commit *c, int in_fd)
 {
+	uint64_t acked = c->ec.a.acked;
 	int bits;
 
 	/* Acknowledged records may wait for the deadline in our buffer;
 	 * a reader further on should see them before we sleep. */
 	ex_out_flush(&c->out);
-	bits = ex_ack_poll(&c->ec.a, in_fd, poll_ms(c));
+	bits = ex_ack_poll(&c->ec.a, in_fd, quiet_ms(c, poll_ms(c)));
 	if (bits & EX_ACK_EOF)
 		c->ec.cmd_eof = 1;
+	if (c->ec.quiet)
+		quiet_check(c, acked);
 	take_acks(c);
 }
 

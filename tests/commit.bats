@@ -497,3 +497,14 @@ ACK='while IFS= read -r l; do printf "%s\n" "$l" >>fed; echo ok; done'
 	cmp in out
 	assert_equal "$(cat off)" 100000
 }
+
+@test "-e -v: a command that buffers its acknowledgements is reported, not hidden" {
+	recs $(seq 0 9) >in
+	# sed buffers a pipe: with 5 records in flight it never answers
+	run -124 --separate-stderr timeout 2.5 commit -v -e -n 5 -o off -- sed 's/^/x/' <in
+	assert_equal "${stderr_lines[0]}" "commit: sed: no acknowledgement for 1 s, 5 records in flight (is its output line-buffered?)"
+	assert_equal "${stderr_lines[1]}" "commit: sed: no acknowledgement for 2 s, 5 records in flight (is its output line-buffered?)"
+	assert_file_not_exist off
+	run -0 commit -e -n 5 -o off -- sed -u 's/^/x/' <in
+	assert_equal "$(cat off)" 10
+}
