@@ -62,6 +62,7 @@ struct opts {
 	int recover;        /* -r */
 	int verbose;        /* -v */
 	int follow;         /* -F */
+	int pollms;         /* -F: poll this often instead of inotify */
 };
 
 /* A segment of the log as this run sees it. */
@@ -820,7 +821,8 @@ static void
 follow(struct run *u, char **files, int nfiles)
 {
 	unsigned char check[EX_FP_HASH];
-	int ifd = watch(files, nfiles), what;
+	int ifd = u->o->pollms ? -1 : watch(files, nfiles), what;
+	int ms = ifd >= 0 ? 1000 : u->o->pollms ? u->o->pollms : 100;
 
 	snapshot(u, files, nfiles);
 	for (;;) {
@@ -831,7 +833,7 @@ follow(struct run *u, char **files, int nfiles)
 			memset(check, 0, sizeof check);
 		if (stopsig)
 			return;
-		if (waitchange(ifd, ifd >= 0 ? 1000 : 100) || stopsig)
+		if (waitchange(ifd, ms) || stopsig)
 			return;
 		what = u->cur.open ? fate(u, check) : SAME;
 		/* a new file with content: the open one (say, the copy that
@@ -969,6 +971,17 @@ main(int argc, char *argv[])
 
 	if (o.follow) {
 		struct sigaction sa;
+		const char *env = getenv("LOGCAT_POLL");
+		uint64_t ms;
+
+		/* inotify does not see changes made on another machine (NFS) */
+		if (env && *env) {
+			if (ex_off_parse(env, strlen(env), &ms) || ms == 0 ||
+			    ms > 60000)
+				ex_diex(EXIT_USAGE, "LOGCAT_POLL=%s: expected "
+				    "milliseconds, 1 to 60000", env);
+			o.pollms = (int)ms;
+		}
 
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = onsig; /* no SA_RESTART: poll returns at once */

@@ -229,3 +229,23 @@ rotate() {
 	assert_output "$(want 0 0)"
 	assert_equal "$stderr" ""
 }
+
+@test "-F without inotify (LOGCAT_POLL): appends and a create rotation" {
+	conf 'rotate 5' create
+	w 0 4
+	LOGCAT_POLL=20 follow -o st/off events.log events.log.1
+	lines 5
+	w 5 9
+	lines 10
+	rotate
+	w 10 14
+	lines 15
+	stop
+	assert_equal "$(cat out)" "$(want 0 14)"
+	assert_equal "$(cat err)" ""
+	LOGCAT_POLL=0 run -2 --separate-stderr logcat -F events.log
+	assert_equal "$stderr" "logcat: LOGCAT_POLL=0: expected milliseconds, 1 to 60000"
+	# events.log alone, without the catalogue, is a log of its own
+	run -0 --separate-stderr timeout 10 bash -c 'LOGCAT_POLL=20 logcat -F events.log | head -1'
+	assert_output "$(printf '0\t{"n":10}')"
+}
