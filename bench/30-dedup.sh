@@ -1,0 +1,66 @@
+#!/bin/sh
+# dedup against the references of DESIGN.md section 7: 2M events, about
+# 10 % of them repeating an earlier click_id (1.8M distinct).
+#   - mawk -F'"' '!seen[$4]++', which keeps nothing on disk;
+#   - sqlite3, the ids loaded into a PRIMARY KEY table with INSERT ... ON
+#     CONFLICT DO NOTHING, one transaction, synchronous=FULL (the SQL text
+#     is generated beforehand and not timed, and sqlite3 gets a 1 GB page
+#     cache so it never spills mid-transaction: the reference at its best).
+# dedup -k click_id reads the tagged records logcat writes, with its
+# seen-set durable on the same disk: a first run into a new set, and a
+# second over the same input, where every record is a duplicate.
+. "$(dirname "$0")/lib.sh"
+
+F=$BENCH_DIR/events.log
+events 2000000 "$F"
+T=$(mktemp -d "$BENCH_DIR/dedup.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+logcat "$F" >"$T/tagged"
+{
+	echo "PRAGMA synchronous=FULL; PRAGMA cache_size=-1000000;"
+	echo "CREATE TABLE seen (id TEXT PRIMARY KEY) WITHOUT ROWID; BEGIN;"
+	cut -d'"' -f4 "$F" |
+	    sed "s/.*/INSERT INTO seen VALUES ('&') ON CONFLICT DO NOTHING;/"
+	echo "COMMIT;"
+} >"$T/ins.sql"
+
+# dedup must agree with mawk on which records are first seen
+mawk -F'"' '!seen[$4]++' "$F" >"$T/mawk.out"
+dedup -p -s "$T/check" -k click_id <"$T/tagged" | cmp -s - "$T/mawk.out" ||
+    { echo "bench: dedup output differs from mawk's" >&2; exit 1; }
+[ -z "$(dedup -s "$T/check" -k click_id <"$T/tagged")" ] ||
+    { echo "bench: dedup passed a duplicate on its second run" >&2; exit 1; }
+
+# once CMD: wall time of a single run (sqlite3 takes long enough).
+once() {
+	t0=$(date +%s.%N)
+	sh -c "$1" >/dev/null
+	t1=$(date +%s.%N)
+	printf '%.4f\n' "$(echo "$t1 - $t0" | bc -l)"
+}
+
+mawk_s=$(seconds "mawk -F'\"' '!seen[\$4]++' '$F'")
+d1_s=$(seconds "rm -rf '$T/set'; dedup -s '$T/set' -k click_id <'$T/tagged'")
+dedup -s "$T/set2" -k click_id <"$T/tagged" >/dev/null
+d2_s=$(seconds "dedup -s '$T/set2' -k click_id <'$T/tagged'")
+sql1_s=$(once "rm -f '$T/db'; sqlite3 '$T/db' <'$T/ins.sql'")
+sql2_s=$(once "sed 's/^CREATE TABLE/CREATE TABLE IF NOT EXISTS/' '$T/ins.sql' | sqlite3 '$T/db'")
+
+# speed NAME DEDUP_S REF_S: how many times faster than the reference.
+speed() {
+	printf '  %-40s %6sx   target >= 10x\n' "$1" "$(ratio "$3" "$2")"
+}
+
+echo "dedup: 2M events, $(wc -l <"$T/mawk.out") distinct click_ids; best of 3 (sqlite3: one run)"
+row "mawk -F'\"' '!seen[\$4]++' (reference)" "$mawk_s" "$mawk_s" ""
+row "sqlite3 INSERT ... ON CONFLICT, new table" "$sql1_s" "$mawk_s" ""
+row "sqlite3, again: all duplicates" "$sql2_s" "$mawk_s" ""
+row "dedup -k click_id, new set" "$d1_s" "$mawk_s" "<= 0.10"
+row "dedup -k click_id, again: all duplicates" "$d2_s" "$mawk_s" "<= 0.10"
+echo "seen-set after the first run: $(du -sb "$T/set" | cut -f1) bytes," \
+    "$(echo "scale=1; $(du -sb "$T/set" | cut -f1) / $(wc -l <"$T/mawk.out")" | bc -l) bytes a key"
+echo "speed-up of dedup:"
+speed "new set, against mawk" "$d1_s" "$mawk_s"
+speed "new set, against sqlite3" "$d1_s" "$sql1_s"
+speed "all duplicates, against mawk" "$d2_s" "$mawk_s"
+speed "all duplicates, against sqlite3" "$d2_s" "$sql2_s"
