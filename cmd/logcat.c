@@ -15,7 +15,13 @@
  *  - A record's offset never changes: a segment's first offset is written
  *    durably to the catalogue before any of its records is written out,
  *    and it is fixed once the segment before it is sealed (a newer one
- *    follows it), never reassigned.
+ *    follows it), never reassigned.  The one exception is said aloud: a
+ *    newest segment deleted or truncated before logcat read it to its end
+ *    has an unknown length, and newer segments go on from the committed
+ *    offset, with a warning.
+ *  - -F keeps the newest segment open and moves on only once the writer
+ *    has (a new file of its name holds something), after reading the old
+ *    one to its end.
  *  - A record is written whole or not at all.  The unterminated last line
  *    of the newest segment is still being written and is held back; the
  *    last line of an older segment is complete with or without its LF.
