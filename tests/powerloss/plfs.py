@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """plfs -- a FUSE file system that forgets what was never made durable.
 
-    plfs.py [-c N] [-m drop|keep|random] [-S seed] [-l log] disk mountpoint
+    plfs.py [-a] [-c N] [-m drop|keep|random] [-S seed] [-l log] disk mountpoint
 
 The directory DISK is the disk: it is loaded into memory at mount, and what
 is in it counts as durable.  While mounted, every change lives in memory
@@ -19,10 +19,13 @@ which every reader sees, and the durable one, which a power loss would leave
 
 Every fsync of a file, fsync of a directory and rename is a durability
 operation: they are numbered from 1 in the order they arrive, and each is
-logged as "N op path" to LOG.  With -c N, plfs crashes right after the Nth:
+logged as "N op path" to LOG.  With -a every change is numbered too
+(write, truncate, create, mkdir, unlink, rmdir): a crash point between
+a write and the fsync that should follow it is where a missing fsync
+shows.  With -c N, plfs crashes right after the Nth:
 it writes the image that a power loss at that instant leaves into DISK, kills
-the caller's process group (only a group that leads its own session, as
-setsid(1) makes, and never plfs's own session; otherwise only the caller),
+the process group of the last caller that leads a session of its own, as
+setsid(1) makes (never plfs's own session, never anything else),
 and from then on fails every request with EIO, as a dead disk does, until it
 is unmounted.  Without a crash, unmounting writes the current state to DISK,
 as a clean shutdown syncs.
@@ -77,14 +80,16 @@ class PLFS(fusepy.Operations):
     flag_nopath = 1
     use_ns = True
 
-    def __init__(self, disk, crash_at, mode, seed, log):
+    def __init__(self, disk, crash_at, mode, seed, log, every):
         self.disk = disk
+        self.every = every
         self.crash_at = crash_at
         self.mode = mode
         self.seed = seed
         self.log = open(log, 'a', buffering=1) if log else None
         self.nops = 0
         self.crashed = False
+        self.victim = 0
         self.fh = {}
         self.nextfh = 1
         self.root = Node(True, 0o755, '/')
@@ -152,17 +157,17 @@ class PLFS(fusepy.Operations):
     def _crash(self):
         self._save(self._image(self.root, random.Random(self.seed)))
         self.crashed = True
-        pid = fusepy.fuse_get_context()[2]
-        try:
-            pgid = os.getpgid(pid)
-            if pgid == os.getsid(pid) and os.getsid(pid) != os.getsid(0):
-                os.killpg(pgid, signal.SIGKILL)
-            else:
-                os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        if self.victim:
+            try:
+                os.killpg(self.victim, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         if self.log:
             self.log.write('crash %s\n' % self.mode)
+
+    def _change(self, what, node):
+        if self.every:
+            self._durable_op(what, node)
 
     def _durable_op(self, what, node):
         self.nops += 1
@@ -176,13 +181,31 @@ class PLFS(fusepy.Operations):
         if not self.crashed:
             self.mode = 'keep'
             self._save(self._image(self.root, None))
+            if self.log:
+                self.log.write('unmounted\n')
 
     # ---- names ----------------------------------------------------------
 
     def __call__(self, op, *args):
         if self.crashed:
             raise EIO
+        self._caller()
         return getattr(self, op)(*args)
+
+    def _caller(self):
+        """Remember the process group to kill at a crash: the last caller's,
+        if it leads a session of its own (setsid) other than ours.  The
+        kernel's own requests (writeback of a mapping) come with pid 0 and
+        name nobody; kill(2) of 0 would be our own group."""
+        pid = fusepy.fuse_get_context()[2]
+        if pid <= 0:
+            return
+        try:
+            pgid, sid = os.getpgid(pid), os.getsid(pid)
+        except ProcessLookupError:
+            return
+        if pgid == sid and sid != os.getsid(0) and pgid > 1:
+            self.victim = pgid
 
     def _lookup(self, path):
         node = self.root
@@ -275,7 +298,9 @@ class PLFS(fusepy.Operations):
         parent, name = self._parent(path)
         if name in parent.ents:
             raise fusepy.FuseOSError(errno.EEXIST)
-        self._link(parent, name, Node(True, stat.S_IMODE(mode), path))
+        node = Node(True, stat.S_IMODE(mode), path)
+        self._link(parent, name, node)
+        self._change('mkdir', node)
 
     def rmdir(self, path):
         parent, name = self._parent(path)
@@ -287,6 +312,7 @@ class PLFS(fusepy.Operations):
         if node.ents:
             raise fusepy.FuseOSError(errno.ENOTEMPTY)
         self._unlink(parent, name)
+        self._change('rmdir', node)
 
     def create(self, path, mode, fi=None):
         parent, name = self._parent(path)
@@ -294,7 +320,9 @@ class PLFS(fusepy.Operations):
             raise fusepy.FuseOSError(errno.EEXIST)
         node = Node(False, stat.S_IMODE(mode), path)
         self._link(parent, name, node)
-        return self._open(node)
+        fh = self._open(node)
+        self._change('create', node)
+        return fh
 
     def open(self, path, flags):
         node = self._lookup(path)
@@ -310,6 +338,7 @@ class PLFS(fusepy.Operations):
         op = ('w', offset, bytes(data))
         apply_data(node.data, op)
         node.pend.append(op)
+        self._change('write', node)
         return len(data)
 
     def truncate(self, path, length, fh=None):
@@ -319,6 +348,7 @@ class PLFS(fusepy.Operations):
         op = ('t', length)
         apply_data(node.data, op)
         node.pend.append(op)
+        self._change('truncate', node)
 
     def flush(self, path, fh):
         pass
@@ -342,6 +372,7 @@ class PLFS(fusepy.Operations):
         if node.isdir:
             raise fusepy.FuseOSError(errno.EISDIR)
         self._unlink(parent, name)
+        self._change('unlink', node)
 
     def rename(self, old, new):
         op, oname = self._parent(old)
@@ -404,15 +435,17 @@ def apply_ent(ents, op):
 
 
 def main():
-    usage = 'usage: plfs.py [-c N] [-m drop|keep|random] [-S seed] ' \
+    usage = 'usage: plfs.py [-a] [-c N] [-m drop|keep|random] [-S seed] ' \
             '[-l log] disk mountpoint'
     try:
-        opts, args = getopt.getopt(sys.argv[1:], 'c:l:m:S:')
+        opts, args = getopt.getopt(sys.argv[1:], 'ac:l:m:S:')
     except getopt.GetoptError as e:
         sys.exit('plfs: %s\n%s' % (e, usage))
-    crash_at, mode, seed, log = 0, 'drop', 0, None
+    crash_at, mode, seed, log, every = 0, 'drop', 0, None, False
     for o, a in opts:
-        if o == '-c':
+        if o == '-a':
+            every = True
+        elif o == '-c':
             crash_at = int(a)
         elif o == '-l':
             log = a
@@ -425,7 +458,7 @@ def main():
     disk, mnt = args
     if not os.path.isdir(disk):
         sys.exit('plfs: %s: not a directory' % disk)
-    fusepy.FUSE(PLFS(os.path.abspath(disk), crash_at, mode, seed, log), mnt,
+    fusepy.FUSE(PLFS(os.path.abspath(disk), crash_at, mode, seed, log, every), mnt,
                 foreground=True, nothreads=True, hard_remove=True,
                 entry_timeout=0, attr_timeout=0, negative_timeout=0,
                 fsname='plfs')
