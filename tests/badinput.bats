@@ -39,7 +39,7 @@ tagit() {
 	tagit 0 <log >want
 	run -0 logcat log
 	logcat log | cmp - want
-	tally bad_inputs "$(wc -l <log)"
+	tally badinput "$(wc -l <log)"
 }
 
 @test "commit, crashat and dedup pass every byte of a payload through" {
@@ -51,7 +51,7 @@ tagit() {
 	    'dedup -e -s st/seen2 -- cat'; do
 		safe $cmd <in >out || fail "$cmd: exit $?"
 		cmp in out || fail "$cmd: output differs"
-		tally bad_inputs "$(wc -l <in)"
+		tally badinput "$(wc -l <in)"
 	done
 	assert_equal "$(cat st/off st/off2 st/off3)" "$(printf '22\n22\n22')"
 	# -p strips the tags and nothing else
@@ -62,7 +62,7 @@ tagit() {
 	printf '0\ta\n1\ta\r\n2\ta\0\n3\ta\377\n4\ta\n5\ta\r\n6\ta\0\n7\ta\377\n' >in
 	run -0 dedup -s seen <in
 	head -n 4 in | cmp - <(dedup -s seen2 <in)
-	tally bad_inputs 8
+	tally badinput 8
 }
 
 # big CHAR: 64 MiB of CHAR, no newline.
@@ -80,14 +80,14 @@ big() {
 	# the same line again is a duplicate: its 64 MiB key was kept
 	run -0 sh -c 'logcat -s 1 log | dedup -s st/seen'
 	assert_output ''
-	tally bad_inputs 4
+	tally badinput 4
 }
 
 @test "a 64 MiB JSON record is keyed by its field" {
 	{ printf '0\t{"pad":"'; big y; printf '","click_id":"c1"}\n'; } >in
 	printf '1\t{"click_id":"c1"}\n' >>in
 	dedup -s seen -k click_id <in | cmp - <(head -n 1 in)
-	tally bad_inputs 2
+	tally badinput 2
 }
 
 @test "logcat holds back an unterminated last line, and passes it once it ends" {
@@ -96,7 +96,7 @@ big() {
 	assert_output "$(printf '0\ta')"
 	printf '\n' >>log
 	logcat log | cmp - <(printf '0\ta\n1\tb\0\r\n')
-	tally bad_inputs 1
+	tally badinput 1
 }
 
 # Lines that are not a valid tag, each with what the tools say of it.
@@ -126,7 +126,7 @@ BADTAGS='hello|no TAB after the offset, expected OFFSET<TAB>PAYLOAD
 		for tool in crashat dedup commit; do
 			case $tool in
 			crashat) cmd=(safe crashat 1000); pre='crashat: stdin' ;;
-			dedup) cmd=(dedup -s st/seen); pre='dedup' ;;
+			dedup) cmd=(dedup -s st/seen); pre='dedup: stdin' ;;
 			commit) cmd=(commit -o st/off); pre='commit: stdin' ;;
 			esac
 			rm -rf st/seen
@@ -138,7 +138,7 @@ BADTAGS='hello|no TAB after the offset, expected OFFSET<TAB>PAYLOAD
 			else
 				assert_output "$(printf '5\tgood 5\n6\tgood 6')"
 			fi
-			tally bad_inputs 1
+			tally badinput 1
 		done
 		assert_equal "$(cat st/off)" 5
 	done <<<"$BADTAGS"
@@ -160,14 +160,14 @@ BADTAGS='hello|no TAB after the offset, expected OFFSET<TAB>PAYLOAD
 	run -65 --separate-stderr commit -o st/off <in
 	assert_equal "$stderr" 'commit: stdin: line 1: offset 4 is below the committed offset 5 of st/off'
 	assert_equal "$(cat st/off)" 5
-	tally bad_inputs 3
+	tally badinput 3
 }
 
 @test "crashat and dedup pass offsets out of order and repeated through as they come" {
 	printf '9\ta\n3\tb\n3\tc\n0\td\n' >in
 	safe crashat 1000 <in | cmp in -
 	dedup -s seen <in | cmp in -
-	tally bad_inputs 2
+	tally badinput 2
 }
 
 @test "commit refuses the largest offset: the offset after it could never be read back" {
@@ -179,7 +179,7 @@ BADTAGS='hello|no TAB after the offset, expected OFFSET<TAB>PAYLOAD
 	assert_equal "$(cat st/off)" 9223372036854775807
 	run -0 logcat -o st/off -r latest /dev/null
 	safe crashat -c 1000 <in | cmp in -
-	tally bad_inputs 2
+	tally badinput 2
 }
 
 @test "a torn last record: commit and dedup refuse it, crashat passes it on as it is" {
@@ -191,19 +191,19 @@ BADTAGS='hello|no TAB after the offset, expected OFFSET<TAB>PAYLOAD
 	assert_not_exist st/off
 	run -65 --separate-stderr dedup -s st/seen <in
 	assert_output "$(printf '0\ta')"
-	assert_equal "$stderr" 'dedup: line 2: no newline at the end (a torn record)'
+	assert_equal "$stderr" 'dedup: stdin: line 2: no newline at the end (a torn record)'
 	safe crashat 1000 <in | cmp in -
-	tally bad_inputs 3
+	tally badinput 3
 }
 
 @test "dedup -k: invalid UTF-8 or a torn object is bad input even with -m pass; a missing key passes with it" {
 	printf '0\t{"click_id":"\377"}\n' >in
 	run -65 --separate-stderr dedup -s seen -k click_id <in
 	assert_output ''
-	assert_equal "$stderr" 'dedup: line 1: invalid JSON at byte 14: invalid UTF-8 in a string'
+	assert_equal "$stderr" 'dedup: stdin: line 1: invalid JSON at byte 14: invalid UTF-8 in a string'
 	printf '0\t{"id":"c1"}\n1\t{"click_id":"c1"\n' >in
 	run -65 --separate-stderr dedup -s seen2 -k click_id -m pass <in
 	assert_output "$(head -n 1 in)"
-	assert_equal "$stderr" 'dedup: line 2: invalid JSON at byte 17: unterminated object'
-	tally bad_inputs 3
+	assert_equal "$stderr" 'dedup: stdin: line 2: invalid JSON at byte 17: unterminated object'
+	tally badinput 3
 }
