@@ -103,6 +103,11 @@ check-powerloss: deps all
 	bats tests/powerloss.bats
 .PHONY: check-powerloss
 
+# The reliability table of README.md, from the counts of a real run.
+reliability: deps all
+	sh tests/reliability.sh
+.PHONY: reliability
+
 lint-man:
 	mandoc -Tlint -Wwarning $(PAGES)
 

@@ -45,7 +45,7 @@ refused() {
 off_refused() {
 	refused 65 "logcat: offset file st/off: $1" logcat -o st/off log
 	refused 65 "commit: offset file st/off: $1" commit -o st/off
-	tally bad_states 2
+	tally badstate 2
 }
 
 @test "an empty offset file is refused, never read as 0" {
@@ -69,7 +69,7 @@ off_refused() {
 		head -c "$k" full >st/off
 		run -0 logcat -o st/off -n 2 log
 		assert_output "$(printf '42\tevent 42\n43\tevent 43')"
-		tally bad_states 1
+		tally badstate 1
 	done
 }
 
@@ -108,7 +108,7 @@ flipped() {
 				    fail "flip $byte.$bit: $stderr"
 				bad=$((bad + 1))
 			fi
-			tally bad_states 1
+			tally badstate 1
 		done
 	done
 	assert_equal "$good $bad" "5 19"
@@ -157,7 +157,7 @@ flipped() {
 	rm st/off
 	ln -s ../nowhere/off st/off
 	off_refused 'is a symbolic link'
-	tally bad_states 2
+	tally badstate 2
 }
 
 @test "a symbolic link to the state directory is fine: only the file itself must not be one" {
@@ -182,7 +182,7 @@ flipped() {
 	assert_equal "$(cat err1)" 'logcat: open: st/off.lock: Read-only file system'
 	assert_equal "$(cat err2)" 'commit: open: st/off.lock: Read-only file system'
 	assert_equal "$(cat st/off)" 42
-	tally bad_states 2
+	tally badstate 2
 }
 
 @test "a lock file that is a directory, or no state directory: 74, nothing written" {
@@ -194,7 +194,7 @@ flipped() {
 	assert_output ''
 	assert_equal "$stderr" 'commit: open: nodir/off.lock: No such file or directory'
 	assert_not_exist nodir
-	tally bad_states 3
+	tally badstate 3
 }
 
 @test "logcat's segment catalogue cut short at every byte: refused, or a shorter valid catalogue" {
@@ -220,6 +220,6 @@ flipped() {
 			    fail "cut at $k: $stderr"
 			assert_equal "$(state)" "$before"
 		fi
-		tally bad_states 1
+		tally badstate 1
 	done
 }

@@ -194,7 +194,7 @@ sweep_commit() {
 		tagged "$d" $((20 - d)) | cmp -s - "rest.$n" ||
 		    fail "op $n: rerun from $d wrote $(cut -f1 "rest.$n" | tr '\n' ' ')"
 		[ "$(head -n 1 disk/off)" = 20 ] || fail "op $n: rerun ended short"
-		tally crash_points 1
+		tally powerloss 1
 	done
 	[ "$prev" = 20 ] || fail "a crash after the last operation left $prev"
 }
@@ -292,7 +292,7 @@ sweep_dedup() {
 		else
 			assert_equal "$(head -n 1 disk/off)" "$d"
 		fi
-		tally crash_points 1
+		tally powerloss 1
 	done
 }
 

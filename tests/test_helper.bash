@@ -39,20 +39,21 @@ seqrange() {
 	return 0
 }
 
-# tally CATEGORY COUNT: count trials for the reliability table of README.md
-# (make reliability).  When EXACTLY_TALLY names a file, appends the line
-# "CATEGORY COUNT SUITE" to it (SUITE: this .bats file's name); otherwise
-# does nothing.  Tally only after the trial's invariant was checked, so a
-# count is of trials that lost nothing.  Categories, one row each:
-#   seeds         chaos runs, one per seed and guarantee
-#   crash_points  crashes at a chosen point (crashat, kill -9, power loss)
-#   faults        injected faults (fiu-run, LD_PRELOAD shims, ENOSPC)
-#   bad_states    damaged, foreign or unusable offset files and seen-sets
-#   bad_inputs    malformed or unusual input records
-#   fuzz_execs    fuzzer executions
-# Other suites (fuzz/) may append the same lines from a shell.
+# The reliability table (README.md, make reliability) is made from counts
+# the suites write as they run.  When EXACTLY_STATS names a file, a suite
+# appends one line per trial or sweep, tab-separated: KIND, NAME, numbers.
+#   chaos      NAME SEEDS RUNS CRASHES    tests/chaos.bats, per pipeline
+#   faults     NAME FAULTS                tests/faults.bats, per sweep
+#   powerloss  NAME CRASHPOINTS           tests/powerloss.bats
+#   badstate   NAME CASES                 tests/badstate.bats
+#   badinput   NAME CASES                 tests/badinput.bats
+#   fuzz       NAME EXECUTIONS            make fuzz-check, per harness
+# Write a line only once the trials it counts passed their checks, so a
+# count is of trials where nothing was lost.  Unset: nothing is written.
+
+# tally KIND COUNT: one such line, NAME being the test's description.
 tally() {
-	[ -n "${EXACTLY_TALLY:-}" ] || return 0
-	printf '%s %s %s\n' "$1" "$2" "${BATS_TEST_FILENAME##*/}" \
-	    >>"$EXACTLY_TALLY"
+	[ -n "${EXACTLY_STATS:-}" ] || return 0
+	printf '%s\t%s\t%s\n' "$1" "$BATS_TEST_DESCRIPTION" "$2" \
+	    >>"$EXACTLY_STATS"
 }
