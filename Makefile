@@ -104,7 +104,7 @@ check-powerloss: deps all
 .PHONY: check-powerloss
 
 # The reliability table of README.md, from the counts of a real run.
-reliability: deps all
+reliability: deps all tests/faults/shim.so
 	sh tests/reliability.sh
 .PHONY: reliability
 

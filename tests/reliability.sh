@@ -26,13 +26,30 @@ for f in chaos faults powerloss badstate badinput; do
 done
 t0=$(date +%s)
 # shellcheck disable=SC2086
-bats --jobs 2 --no-parallelize-within-files $suites
+rc=0
+bats --jobs 2 --no-parallelize-within-files $suites >"$table" 2>&1 || rc=$?
+cat "$table"
+if [ "$rc" != 0 ]; then
+	echo "reliability: a suite failed; no table written" >&2
+	exit 1
+fi
+# A skipped test counts nothing: the table is of full runs only.
+if grep -q '^ok .* # skip' "$table"; then
+	grep '^ok .* # skip' "$table" >&2
+	echo "reliability: tests were skipped; no table written" >&2
+	exit 1
+fi
 
 # The fuzz harnesses print "fuzz NAME N executions in S s, no failure".
 if [ -f fuzz/run.sh ] && grep -q '^fuzz-check:' Makefile; then
-	make -s fuzz-check | tee /dev/stderr |
-	    awk '$1 == "fuzz" && $4 == "executions" {
-		printf "fuzz\t%s\t%s\n", $2, $3 }' >>"$stats"
+	make -s fuzz-check >"$table" 2>&1 || {
+		cat "$table"
+		echo "reliability: make fuzz-check failed; no table written" >&2
+		exit 1
+	}
+	cat "$table"
+	awk '$1 == "fuzz" && $4 == "executions" {
+	    printf "fuzz\t%s\t%s\n", $2, $3 }' "$table" >>"$stats"
 fi
 t1=$(date +%s)
 
