@@ -133,8 +133,9 @@ bench-large: deps all
 # still holds when it exits is not a leak worth a failure (it dies on
 # errors with buffers allocated): leaks are judged by valgrind instead.
 ASAN_DIR = build/asan
-ASAN_CHAOS_SEEDS ?= 5 # the sanitizers watch the recovery paths; the plain
-                      # run of tests/chaos.bats does the 20 seeds
+# The sanitizers watch the recovery paths on a few seeds; the plain run of
+# tests/chaos.bats does the 20.
+ASAN_CHAOS_SEEDS ?= 5
 ASAN_ENV = ASAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_DIR)/log/asan:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_abort=0:detect_leaks=0 \
            UBSAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_DIR)/log/ubsan:print_stacktrace=1:halt_on_error=1
 
