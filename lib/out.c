@@ -73,6 +73,8 @@ ex_out_flush(struct ex_out *o)
 void
 ex_out_write(struct ex_out *o, const void *p, size_t n)
 {
+	if (n == 0)
+		return; /* p may be NULL then, which memcpy must not see */
 	if (o->len + n > o->cap) {
 		ex_out_flush(o);
 		if (n >= o->cap) {
