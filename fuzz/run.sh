@@ -15,9 +15,12 @@ for h in "$@"; do
 	mkdir -p "$work"
 	dict=
 	[ -f "fuzz/$h.dict" ] && dict=-dict=fuzz/$h.dict
+	# a harness's own libFuzzer options, if it needs any
+	opts=
+	[ -f "fuzz/$h.options" ] && opts=$(cat "fuzz/$h.options")
 	if ./fuzz/out/"$h" -max_total_time="$secs" -print_final_stats=1 \
 	    -timeout=10 -rss_limit_mb=2048 -artifact_prefix=fuzz/out/"$h"- \
-	    $dict "$work" "fuzz/corpus/$h" >"$log" 2>&1; then
+	    $dict $opts "$work" "fuzz/corpus/$h" >"$log" 2>&1; then
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 		printf 'fuzz %-8s %10s executions in %s s, no failure\n' \
 		    "$h" "${runs:-?}" "$secs"
