@@ -889,6 +889,26 @@ follow(struct run *u, char **files, int nfiles)
 	}
 }
 
+/* Keep checkpoints of the segments present only, so the index does not
+ * grow with every segment logrotate ever deleted. */
+static void
+forget(struct run *u)
+{
+	size_t i = 0, k;
+
+	while (i < u->idx.n) {
+		uint64_t first = u->idx.e[i].first;
+
+		for (k = 0; k < u->nseg; k++)
+			if (u->seg[k].present && u->seg[k].first == first)
+				break;
+		if (k == u->nseg)
+			ex_idx_drop(&u->idx, first); /* moves the rest down */
+		else
+			i++;
+	}
+}
+
 static void
 summary(const struct run *u)
 {
@@ -1031,8 +1051,10 @@ main(int argc, char *argv[])
 		follow(&u, argv, argc);
 	/* a reader that went away is not an error for a filter */
 	ex_out_flush(&u.out);
-	if (o.ofile)
+	if (o.ofile) {
+		forget(&u);
 		ex_idx_save(&u.idx, u.idxpath);
+	}
 	if (o.verbose)
 		summary(&u);
 	return 0;

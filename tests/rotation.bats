@@ -422,3 +422,21 @@ delivered() {
 	[[ "$stderr" == "logcat: new.gz: bad gzip data in its first "*" bytes, so it cannot be numbered: truncated gzip data (unexpected end of file)" ]]
 	assert_file_not_exists st/off.seg
 }
+
+@test "the resume index keeps checkpoints of segments still present only" {
+	conf 'rotate 1' create
+	w 0 29999
+	consume
+	run -0 cut -d' ' -f1 st/off.idx
+	assert_output "$(printf 'exactly-index\n0')"
+	rotate
+	w 30000 59999
+	consume
+	rotate
+	w 60000 60009
+	consume
+	delivered 0 60009
+	# the segment of 0-29999 is deleted; 30000-59999 is events.log.1
+	run -0 cut -d' ' -f1 st/off.idx
+	assert_output "$(printf 'exactly-index\n30000')"
+}
