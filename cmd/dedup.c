@@ -15,7 +15,8 @@
  *     be forgotten.
  * Invariants: a key reaches the seen-set only in a group commit, after the
  * event its mode waits for; a key in flight (fed, not acknowledged) is fed
- * at most once per run.  Bad input ends the input: what came before it is
+ * at most once per run; with -e, at most -n records are fed beyond the
+ * last group commit, so a crash repeats at most one group.  Bad input ends the input: what came before it is
  * finished as at end of input, then dedup exits 65.
  */
 #include <errno.h>
@@ -85,14 +86,15 @@ usage(void)
 }
 
 static void
-bad(struct run *r, const char *fmt, const char *why)
+bad(struct run *r, const char *what, const char *why)
 {
 	ex_warnx("%s: line %llu: %s%s", r->in.name,
-	    (unsigned long long)r->in.lineno, fmt, why);
+	    (unsigned long long)r->in.lineno, what, why);
 	r->bad = 1;
 }
 
-/* The key of a payload.  1: found; 0: missing (*why says why). */
+/* The key of a payload.  1: found; 0: missing, -1: invalid JSON (*why
+ * says why). */
 static int
 getkey(struct run *r, const char *p, size_t n, const char **k, size_t *kn,
     const char **why)
@@ -509,7 +511,7 @@ int
 main(int argc, char *argv[])
 {
 	struct run r;
-	int c, nset = 0;
+	int c, nset = 0, dset = 0;
 
 	ex_setprog(argv[0]);
 	ex_elapsed();
@@ -521,6 +523,7 @@ main(int argc, char *argv[])
 				usage();
 			}
 			delim = optarg[0];
+			dset = 1;
 			break;
 		case 'e':
 			eflag = 1;
@@ -580,7 +583,7 @@ main(int argc, char *argv[])
 		ex_warnx("-k and -f are exclusive");
 		usage();
 	}
-	if (delim != '\t' && !field) {
+	if (dset && !field) {
 		ex_warnx("-d needs -f");
 		usage();
 	}
