@@ -332,6 +332,35 @@ tag() {
 	assert_output ""
 }
 
+@test "a crash between a checkpoint and the journal's reset loses and recounts nothing" {
+	printf 'a\nb\nc\nd\n' | tag >in
+	setsid sh -c 'exec dedup -e -n 3 -s seen -- sh -c "head -n 3 >/dev/null; printf \"1\n2\n3\n\"; sleep 60"' <in >out &
+	pid=$!
+	while [ "$(wc -l <out)" -lt 3 ]; do sleep 0.05; done
+	kill -9 -- "-$pid"
+	wait "$pid" || true
+	cp seen/journal j.old
+	# Replays the three keys, checkpoints: table one generation on.
+	dedup -s seen </dev/null
+	assert_equal "$(stat -c %s seen/journal)" 64
+	# The state a crash leaves after the checkpoint's fsync, before the
+	# journal is emptied: the old journal with the new table.
+	cp j.old seen/journal
+	run -0 --separate-stderr dedup -v -s seen <in
+	assert_output "$(printf '3\td')"
+	[[ "$stderr" == *" 4 keys in seen, "* ]]
+	assert_equal "$(stat -c %s seen/journal)" 64
+}
+
+@test "a damaged current header copy is refused, not replaced by the older" {
+	printf 'a\nb\n' | tag >in
+	dedup -s seen <in >/dev/null
+	# Closing checkpointed generation 1 into the copy at byte 512.
+	printf 'XXXX' | dd of=seen/table bs=1 seek=532 conv=notrunc 2>/dev/null
+	run -65 --separate-stderr dedup -s seen <in
+	assert_equal "$stderr" "dedup: seen/journal: generation 1, the table's is 0"
+}
+
 @test "a second writer on the same set exits 75 at once; -w waits" {
 	mkfifo fifo
 	dedup -s seen <fifo >out &
