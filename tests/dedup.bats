@@ -2,6 +2,11 @@
 # dedup: the idempotent consumer and its seen-set.
 
 load test_helper
+load powerloss/pl
+
+teardown() {
+	pl_cleanup
+}
 
 USAGE='usage: dedup [-epvw] -s seenfile [-k name | -f field [-d delim]] [-m pass|drop] [-n count] [-t ms] [-- command [arg ...]]'
 
@@ -512,4 +517,59 @@ tag() {
 	printf 'e\nf\ng\nh\ni\nj\n' | tag >in
 	run -0 dedup -e -n 3 -s seen -- sh -c 'while read -r l; do stat -c %s seen/journal >>sizes3; echo ok; done' <in
 	assert_equal "$(cat sizes3)" "$(printf '64\n64\n64\n112\n112\n112')"
+}
+
+# --- power loss (tests/powerloss/plfs.py) ------------------------------------
+
+# sweep_seen MODE KEYS GROUP: a run of dedup -e -n GROUP over KEYS keys on
+# a set kept on plfs, crashed after each of its durability operations in
+# turn, with the image of a power loss there: only what was made durable
+# ("drop"), or that plus a random part of the rest ("random", pages of the
+# mapped table included).  After each, a rerun on what survived must open
+# the set, pass on no key the crashed run had written on (its group commit
+# had returned), and leave out at most the one group whose commit was
+# under way.
+sweep_seen() {
+	local mode=$1 keys=$2 group=$3 total n k
+	seq 1 "$keys" | tag >in
+	RUN="exec dedup -e -n $group -s mnt/seen -- cat <in"
+	pl_mount disk mnt -l ref.ops
+	sh -c "$RUN" >ref.out
+	pl_umount
+	assert_equal "$(cat ref.out)" "$(cat in)"
+	total=$(pl_nops ref.ops)
+	[ "$total" -ge 10 ] || fail "only $total durability operations"
+	for n in $(seq 1 "$total"); do
+		rm -rf disk
+		pl_mount disk mnt -c "$n" -m "$mode" -S "$n" -l "ops.$n"
+		setsid -w sh -c "$RUN" >"out.$n" 2>/dev/null || true
+		pl_umount
+		grep -q '^crash' "ops.$n" || fail "op $n: no crash"
+		rm -rf mnt && ln -s disk mnt
+		sh -c "$RUN" >"rest.$n" 2>"err.$n" ||
+		    fail "op $n ($mode): the rerun failed: $(cat "err.$n")"
+		rm mnt
+		[ -z "$(sort "out.$n" "rest.$n" | uniq -d)" ] ||
+		    fail "op $n ($mode): written twice: $(sort "out.$n" "rest.$n" | uniq -d | head -3 | tr '\n' ' ')"
+		k=$(cat "out.$n" "rest.$n" | wc -l)
+		[ "$k" -ge $((keys - group)) ] ||
+		    fail "op $n ($mode): only $k of $keys records written"
+	done
+}
+
+@test "power loss after each durability operation of the seen-set (only what was synced)" {
+	pl_usable || skip "plfs needs /dev/fuse, root and python3-fusepy"
+	sweep_seen drop 10 2
+}
+
+@test "power loss after each durability operation of the seen-set (a random part of the rest)" {
+	pl_usable || skip "plfs needs /dev/fuse, root and python3-fusepy"
+	sweep_seen random 10 2
+}
+
+@test "power loss at each durability operation across a doubling of the table" {
+	pl_usable || skip "plfs needs /dev/fuse, root and python3-fusepy"
+	# 1000 keys: the table doubles at 820 (80 % of 1024 slots).
+	sweep_seen random 1000 100
+	grep -q 'rename /seen/table' ref.ops || fail "no growth: $(cat ref.ops)"
 }
