@@ -554,6 +554,11 @@ ex_seen_open(const char *path, int lockflags)
 	if (stat(path, &st) < 0) {
 		if (errno != ENOENT)
 			ex_die(EXIT_DATA, "%s", path);
+		/* A link to nothing is a set that is not there (a disk not
+		 * mounted), not a new one: creating it failed only late, at
+		 * the rename over the link, leaving PATH.tmp behind. */
+		if (lstat(path, &st) == 0)
+			ex_diex(EXIT_DATA, "%s: a symbolic link to nothing", path);
 		create(s);
 	} else if (!S_ISDIR(st.st_mode)) {
 		ex_diex(EXIT_DATA, "%s: not a seen-set (not a directory)", path);

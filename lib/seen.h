@@ -65,9 +65,10 @@
  *
  * Creation builds both files in SEEN.tmp/, fsyncs them and renames the
  * directory into place, so a set exists whole or not at all; a missing
- * SEEN is a new, empty set.  A SEEN that is not a directory, lacks either
- * file, has a bad magic, version, checksum or size, or a journal of another
- * set, is fatal: exit 65 naming the file.  It is never recreated: that
+ * SEEN is a new, empty set (a symbolic link to nothing is not missing:
+ * exit 65).  A SEEN that is not a directory, lacks either file, has a bad
+ * magic, version, checksum or size, or a journal of another set, is fatal:
+ * exit 65 naming the file.  It is never recreated: that
  * would deliver every key again.  Every write failure is fatal (exit 74).
  */
 #ifndef EX_SEEN_H

@@ -387,3 +387,22 @@ flipbit() {
 	refused 74 'dedup: open: st/seen.lock: Is a directory' dedup -s st/seen
 	tally badstate 2
 }
+
+@test "a seen-set behind a symbolic link is used in place; a link to nothing is refused, not replaced" {
+	goodset
+	mkdir elsewhere && mv seen elsewhere/seen
+	ln -s elsewhere/seen seen
+	printf '2\tc\n3\td\n' >in2
+	run -0 dedup -s seen <in2
+	assert_output "$(printf '3\td')"
+	assert [ -L seen ]
+	run -0 dedup -s elsewhere/seen <in2
+	assert_output ''
+	ln -s nowhere/seen gone
+	run -65 --separate-stderr dedup -s gone <in
+	assert_output ''
+	assert_equal "$stderr" 'dedup: gone: a symbolic link to nothing'
+	assert [ -L gone ]
+	assert_not_exist gone.tmp
+	tally badstate 2
+}
