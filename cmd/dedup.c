@@ -378,19 +378,6 @@ canfeed(const struct ex_ack *a, const struct group *g)
 	return !ex_ack_full(a) && a->fed - g->done < count;
 }
 
-/* Keep a record past the reader's next call. */
-static void
-stash(struct win *w, const struct rec *rec)
-{
-	if (rec->len > w->cap) {
-		w->cap = 2 * rec->len;
-		w->buf = ex_realloc(w->buf, w->cap);
-	}
-	memcpy(w->buf, rec->payload, rec->len);
-	w->rec[0] = *rec;
-	w->rec[0].payload = w->buf;
-}
-
 /* -e: feed records as they come, record each key when its record is
  * acknowledged, and write the record on after its group commit. */
 static void
@@ -400,58 +387,56 @@ echo(struct run *r)
 	struct ex_fpset flying; /* keys fed and not yet acknowledged */
 	struct group g = { 0 };
 	struct ex_flight *f;
-	struct rec rec;
 	struct win ahead = { 0 };
-	int in_eof = 0, have = 0, ev = 0, st;
+	int in_eof = 0, wi = 0, wn = 0, ev = 0, st;
 
 	ex_fpset_init(&flying);
 	ex_ack_start(&a, cmd, !pflag);
 	for (;;) {
 		int burst = 0, ms = -1;
 
-		/* One record is read ahead of what may be fed, so the end of
-		 * the input reaches the command even while the group is
-		 * full: a command may finish its last record only at EOF. */
+		/* Records are read a window ahead of what may be fed: their
+		 * lookups are prefetched together, and the end of the input
+		 * reaches the command even while the group is full (a command
+		 * may finish its last record only at EOF). */
 		while (burst++ < 1024) {
-			if (!have) {
+			struct rec *x;
+
+			if (wi == wn) {
 				if (in_eof || !(ex_rd_ready(&r->in) ||
 				    (ev & EX_ACK_IN)))
 					break;
 				ev &= ~EX_ACK_IN;
-				if (!next(r, &rec)) {
+				wi = 0;
+				if ((wn = fill(r, &ahead, WIN)) == 0) {
 					in_eof = 1;
 					ex_ack_eof(&a);
 					break;
 				}
-				if (rec.haskey && ex_seen_has(r->seen, rec.fp)) {
-					r->ndup++;
-					continue;
-				}
-				if (rec.haskey && !ex_fpset_add(&flying,
-				    rec.fp)) {
-					/* Its twin is in flight: once that is
-					 * acknowledged this one is a duplicate;
-					 * if it never is, the next run sees
-					 * both again. */
-					r->nheld++;
-					continue;
-				}
-				stash(&ahead, &rec);
-				have = 1;
 			}
 			if (!canfeed(&a, &g))
 				break;
-			f = ex_ack_send(&a, ahead.rec[0].off, ahead.rec[0].payload,
-			    ahead.rec[0].len);
-			memcpy(f->user, ahead.rec[0].fp, EX_FP_LEN);
-			have = 0;
+			x = &ahead.rec[wi++];
+			if (x->haskey && ex_seen_has(r->seen, x->fp)) {
+				r->ndup++;
+				continue;
+			}
+			if (x->haskey && !ex_fpset_add(&flying, x->fp)) {
+				/* Its twin is in flight: once that is
+				 * acknowledged this one is a duplicate; if it
+				 * never is, the next run sees both again. */
+				r->nheld++;
+				continue;
+			}
+			f = ex_ack_send(&a, x->off, x->payload, x->len);
+			memcpy(f->user, x->fp, EX_FP_LEN);
 		}
 		if (g.n)
 			ms = (int)(g.deadline > ex_now_ms() ?
 			    g.deadline - ex_now_ms() : 0);
-		if (!have && !in_eof && ex_rd_ready(&r->in))
+		if (wi == wn && !in_eof && ex_rd_ready(&r->in))
 			ms = 0;
-		ev = ex_ack_poll(&a, !have && !in_eof ? r->in.fd : -1, ms);
+		ev = ex_ack_poll(&a, wi == wn && !in_eof ? r->in.fd : -1, ms);
 		while ((f = ex_ack_take(&a))) {
 			ex_fpset_del(&flying, f->user);
 			acked(r, &g, f);
