@@ -487,8 +487,8 @@ arrange(struct run *u, char **files, int nfiles)
 				least = u->start - l->first;
 			if (least == 0 && u->o->recover == R_ERROR) {
 				ex_diex(EXIT_DATA, "the segment holding offsets "
-				    "from %llu on is gone before any of it was "
-				    "read: how many records it held is unknown "
+				    "from %llu on is gone with none of it "
+				    "committed: how many records it held is unknown "
 				    "(%s; -r earliest or latest to number newer "
 				    "segments from offset %llu)",
 				    (unsigned long long)l->first, u->from,
@@ -496,7 +496,7 @@ arrange(struct run *u, char **files, int nfiles)
 			}
 			if (least == 0)
 				ex_warnx("the segment holding offsets from %llu "
-				    "on is gone before any of it was read; newer "
+				    "on is gone with none of it committed; newer "
 				    "segments are numbered from offset %llu",
 				    (unsigned long long)l->first,
 				    (unsigned long long)l->first);

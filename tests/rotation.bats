@@ -332,10 +332,10 @@ delivered() {
 	w 10 14
 	run -65 --separate-stderr logcat -o st/off events.log
 	assert_output ""
-	assert_equal "$stderr" "logcat: the segment holding offsets from 0 on is gone before any of it was read: how many records it held is unknown (st/off: committed offset 0; -r earliest or latest to number newer segments from offset 0)"
+	assert_equal "$stderr" "logcat: the segment holding offsets from 0 on is gone with none of it committed: how many records it held is unknown (st/off: committed offset 0; -r earliest or latest to number newer segments from offset 0)"
 	run -0 --separate-stderr logcat -r earliest -o st/off events.log
 	assert_output "$(want 10 14 | sed 's/^1\([0-4]\)\t/\1\t/')"
-	assert_equal "$stderr" "logcat: the segment holding offsets from 0 on is gone before any of it was read; newer segments are numbered from offset 0"
+	assert_equal "$stderr" "logcat: the segment holding offsets from 0 on is gone with none of it committed; newer segments are numbered from offset 0"
 }
 
 @test "the catalogue: malformed is exit 65, never a reset" {
