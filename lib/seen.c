@@ -401,6 +401,8 @@ open_table(struct ex_seen *s)
 	if ((s->tfd = open(s->tpath, O_RDWR | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT)
 			ex_diex(EXIT_DATA, "%s: missing from the seen-set", s->tpath);
+		if (errno == EIO) /* the disk, not the state */
+			ex_die(EXIT_IO, "open: %s", s->tpath);
 		ex_die(EXIT_DATA, "%s", s->tpath);
 	}
 	if (fstat(s->tfd, &st) < 0)
@@ -464,6 +466,8 @@ open_journal(struct ex_seen *s)
 	if ((s->jfd = open(s->jpath, O_RDWR | O_APPEND | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT)
 			ex_diex(EXIT_DATA, "%s: missing from the seen-set", s->jpath);
+		if (errno == EIO) /* the disk, not the state */
+			ex_die(EXIT_IO, "open: %s", s->jpath);
 		ex_die(EXIT_DATA, "%s", s->jpath);
 	}
 	if (fstat(s->jfd, &st) < 0)
@@ -552,6 +556,8 @@ ex_seen_open(const char *path, int lockflags)
 	s->tmppath = join(path, "/table.tmp");
 	s->lockfd = ex_lock(path, lockflags);
 	if (stat(path, &st) < 0) {
+		if (errno == EIO)
+			ex_die(EXIT_IO, "stat: %s", path);
 		if (errno != ENOENT)
 			ex_die(EXIT_DATA, "%s", path);
 		/* A link to nothing is a set that is not there (a disk not
