@@ -211,6 +211,57 @@ sweep_commit() {
 	sweep_commit -a random
 }
 
+# ids FILE: the offsets of the mklog events in FILE (their click_ids),
+# one a line, sorted as comm(1) wants them.
+ids() {
+	grep -ao '"click_id":"c[0-9]*"' "$1" | tr -dc '0-9\n' | sort
+}
+
+@test "power loss: commit -a -e commits no record its command has not acknowledged" {
+	local total n d
+	command -v commit >/dev/null || skip "commit is not built yet"
+	mklog 12 events.log
+	printf '#!/bin/sh\nwhile IFS= read -r l; do\n\tprintf "%%s\\n" "$l" >>"$LEDGER"\n\techo ok\ndone\n' >work
+	chmod +x work
+	PIPE='logcat -o mnt/off events.log | commit -a -e -n 3 -o mnt/off -- ./work'
+	LEDGER=$PWD/ref.ledger pl_mount disk mnt -l ref.ops
+	LEDGER=$PWD/ref.ledger sh -c "$PIPE" >ref.out
+	pl_umount
+	assert_equal "$(ids ref.ledger | sort -n)" "$(seq 0 11)"
+	tagged 0 12 | cmp - ref.out
+	total=$(pl_nops ref.ops)
+	[ "$total" -ge 12 ] || fail "only $total durability operations"
+	for n in $(seq 1 "$total"); do
+		rm -rf disk
+		export LEDGER=$PWD/ledger.$n
+		: >"$LEDGER"
+		pl_mount disk mnt -c "$n" -l "ops.$n"
+		setsid -w sh -c "$PIPE" >"out.$n" 2>/dev/null || true
+		pl_umount
+		grep -q '^crash' "ops.$n" || fail "op $n: no crash"
+		d=0
+		[ -e disk/off ] && d=$(head -n 1 disk/off)
+		# every record below the committed offset was processed
+		seqrange 0 $((d - 1)) | sort | comm -23 - <(ids "$LEDGER" | sort -u) |
+		    grep -q . && fail "op $n: committed $d past records not processed"
+		# what commit wrote on was acknowledged, so processed
+		comm -23 <(ids "out.$n" | sort) <(ids "$LEDGER" | sort) |
+		    grep -q . && fail "op $n: wrote on records not processed"
+		cp "$LEDGER" "before.$n"
+		rm -rf mnt && ln -s disk mnt
+		sh -c "$PIPE" >"rest.$n" || fail "op $n: the rerun failed"
+		rm mnt
+		tagged "$d" $((12 - d)) | cmp -s - "rest.$n" ||
+		    fail "op $n: the rerun from $d wrote $(cut -f1 "rest.$n" | tr '\n' ' ')"
+		# nothing lost; a record processed twice only at or above $d
+		assert_equal "$(ids "$LEDGER" | sort -un)" "$(seq 0 11)"
+		ids "$LEDGER" | uniq -d | awk -v d="$d" '$1 < d { exit 1 }' ||
+		    fail "op $n: a record below $d processed twice"
+		assert_equal "$(head -n 1 disk/off)" 12
+		tally powerloss 1
+	done
+}
+
 # ---- the exactly-once pipeline: logcat | dedup -e | commit -a -------------------
 
 # keys FILE: the click_ids in FILE, sorted, one a line.

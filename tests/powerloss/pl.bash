@@ -27,7 +27,7 @@ pl_mount() {
 	    </dev/null >>"$BATS_TEST_TMPDIR/plfs.err" 2>&1 3>&- &
 	PL_PID=$!
 	PL_MNT=$mnt
-	for i in $(seq 500); do
+	for i in $(seq 2000); do
 		mountpoint -q "$mnt" && return 0
 		if ! kill -0 "$PL_PID" 2>/dev/null; then
 			cat "$BATS_TEST_TMPDIR/plfs.err" >&2
@@ -35,7 +35,7 @@ pl_mount() {
 		fi
 		sleep 0.01
 	done
-	echo "plfs: $mnt: not mounted after 5 s" >&2
+	echo "plfs: $mnt: not mounted after 20 s" >&2
 	return 1
 }
 
