@@ -72,6 +72,7 @@ check: deps
 	$(MAKE) fuzz-check
 	bats --jobs 2 --no-parallelize-within-files tests
 	$(MAKE) asan ASAN_TESTS='$(ASAN_QUICK)'
+	$(MAKE) valgrind
 	$(MAKE) lint-man
 
 unit: $(UNIT)
@@ -157,6 +158,10 @@ asan: $(TOOLS:%=$(ASAN_DIR)/%)
 	    cat $(ASAN_DIR)/log/* >&2; echo "asan: sanitizer reports above" >&2; exit 1; \
 	fi; exit $$st
 
+# Memcheck on the whole exactly-once pipeline, at two sizes.
+valgrind: all
+	@sh tests/valgrind.sh
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)
@@ -168,4 +173,4 @@ clean:
 	rm -f $(TOOLS) cmd/*.o lib/*.o lib/libexactly.a $(UNIT) tests/faults/shim.so
 	rm -rf fuzz/out build
 
-.PHONY: all deps check unit fuzz fuzz-check lint lint-man demo bench bench-large asan install clean
+.PHONY: all deps check unit fuzz fuzz-check valgrind lint lint-man demo bench bench-large asan install clean
