@@ -4,7 +4,10 @@
 # the run is crashed right after each of its durability operations in turn
 # (every fsync, fsync of a directory and rename), and the state that
 # survives is checked against what the tools had reported before the crash,
-# then a rerun on it must finish the job with nothing lost.
+# then a rerun on it must finish the job with nothing lost.  The stages of
+# a pipeline run at once, so the Nth operation of one run need not be that
+# of the next, and a run may make a few fewer: the Nth is still a crash
+# point, and a run that ends before it must have ended whole.
 
 load test_helper
 load powerloss/pl
@@ -144,7 +147,7 @@ os.fsync(os.open(\"mnt\", os.O_RDONLY))
 # sweep_commit FLAG: crash "logcat | commit FLAG -n 4" on a 20-record log
 # after each durability operation, then check what survived and rerun.
 sweep_commit() {
-	local flag=$1 mode=$2 remount=$3 total n d k prev=0
+	local flag=$1 mode=$2 remount=$3 total n d k prev=0 crashed
 	command -v commit >/dev/null || skip "commit is not built yet"
 	mklog 20 events.log
 	PIPE="logcat -o mnt/off events.log | commit $flag -n 4 -o mnt/off"
@@ -156,12 +159,18 @@ sweep_commit() {
 	# five batches, each a temporary file fsynced, renamed, its directory
 	# fsynced: at least 15 points to crash at
 	[ "$total" -ge 15 ] || fail "only $total durability operations"
+	crashed=0
 	for n in $(seq 1 "$total"); do
 		rm -rf disk
 		pl_mount disk mnt -c "$n" -m "$mode" -S "$n" -l "ops.$n"
 		setsid -w sh -c "$PIPE" >"out.$n" 2>/dev/null || true
 		pl_umount
-		grep -q '^crash' "ops.$n" || fail "op $n: no crash"
+		if ! grep -q '^crash' "ops.$n"; then
+			# This run made fewer changes than the first (how writes
+			# are split can depend on timing): it went to the end.
+			cmp -s ref.out "out.$n" || fail "op $n: no crash, no end"
+			continue
+		fi
 		d=0
 		if [ -e disk/off ]; then
 			d=$(head -n 1 disk/off)
@@ -195,8 +204,13 @@ sweep_commit() {
 		    fail "op $n: rerun from $d wrote $(cut -f1 "rest.$n" | tr '\n' ' ')"
 		[ "$(head -n 1 disk/off)" = 20 ] || fail "op $n: rerun ended short"
 		tally powerloss 1
+		crashed=$((crashed + 1))
 	done
-	[ "$prev" = 20 ] || fail "a crash after the last operation left $prev"
+	# a run may end before the last points, never before most of them
+	[ "$crashed" -ge $((total * 3 / 4)) ] ||
+	    fail "only $crashed of $total points crashed"
+	[ "$crashed" -lt "$total" ] || [ "$prev" = 20 ] ||
+	    fail "a crash after the last operation left $prev"
 }
 
 @test "power loss: commit -a never commits what it did not write on, and the rerun loses nothing" {
@@ -218,7 +232,7 @@ ids() {
 }
 
 @test "power loss: commit -a -e commits no record its command has not acknowledged" {
-	local total n d
+	local total n d crashed
 	command -v commit >/dev/null || skip "commit is not built yet"
 	mklog 12 events.log
 	printf '#!/bin/sh\nwhile IFS= read -r l; do\n\tprintf "%%s\\n" "$l" >>"$LEDGER"\n\techo ok\ndone\n' >work
@@ -231,6 +245,7 @@ ids() {
 	tagged 0 12 | cmp - ref.out
 	total=$(pl_nops ref.ops)
 	[ "$total" -ge 12 ] || fail "only $total durability operations"
+	crashed=0
 	for n in $(seq 1 "$total"); do
 		rm -rf disk
 		export LEDGER=$PWD/ledger.$n
@@ -238,7 +253,12 @@ ids() {
 		pl_mount disk mnt -c "$n" -l "ops.$n"
 		setsid -w sh -c "$PIPE" >"out.$n" 2>/dev/null || true
 		pl_umount
-		grep -q '^crash' "ops.$n" || fail "op $n: no crash"
+		if ! grep -q '^crash' "ops.$n"; then
+			# This run made fewer changes than the first (how writes
+			# are split can depend on timing): it went to the end.
+			cmp -s ref.out "out.$n" || fail "op $n: no crash, no end"
+			continue
+		fi
 		d=0
 		[ -e disk/off ] && d=$(head -n 1 disk/off)
 		# every record below the committed offset was processed
@@ -259,7 +279,11 @@ ids() {
 		    fail "op $n: a record below $d processed twice"
 		assert_equal "$(head -n 1 disk/off)" 12
 		tally powerloss 1
+		crashed=$((crashed + 1))
 	done
+	# a run may end before the last points, never before most of them
+	[ "$crashed" -ge $((total * 3 / 4)) ] ||
+	    fail "only $crashed of $total points crashed"
 }
 
 # ---- the exactly-once pipeline: logcat | dedup -e | commit -a -------------------
@@ -274,7 +298,7 @@ keys() {
 # 10 distinct click_ids; ./charge appends what it charges to a ledger off
 # plfs, as a remote effect would be.
 sweep_dedup() {
-	local mode=$1 every=$2 total n d seen ok last
+	local mode=$1 every=$2 total n d seen ok last crashed
 	command -v dedup >/dev/null || skip "dedup is not built yet"
 	awk 'BEGIN { for (i = 0; i < 16; i++)
 		printf "{\"click_id\":\"c%d\",\"n\":%d}\n", (i * 7) % 10, i }' \
@@ -295,6 +319,7 @@ sweep_dedup() {
 	assert_equal "$(head -n 1 disk/off)" 10
 	total=$(pl_nops ref.ops)
 	[ "$total" -ge 10 ] || fail "only $total durability operations"
+	crashed=0
 	for n in $(seq 1 "$total"); do
 		rm -rf disk chk
 		export LEDGER=$PWD/ledger.$n
@@ -302,7 +327,12 @@ sweep_dedup() {
 		pl_mount disk mnt $every -c "$n" -m "$mode" -S "$n" -l "ops.$n"
 		setsid -w sh -c "$PIPE" >"out.$n" 2>/dev/null || true
 		pl_umount
-		grep -q '^crash' "ops.$n" || fail "op $n: no crash"
+		if ! grep -q '^crash' "ops.$n"; then
+			# This run made fewer changes than the first (how writes
+			# are split can depend on timing): it went to the end.
+			cmp -s ref.out "out.$n" || fail "op $n: no crash, no end"
+			continue
+		fi
 		# The keys the surviving seen-set holds: those dedup no longer
 		# lets through, asked of a copy off plfs.
 		cp -a disk chk
@@ -344,7 +374,11 @@ sweep_dedup() {
 			assert_equal "$(head -n 1 disk/off)" "$d"
 		fi
 		tally powerloss 1
+		crashed=$((crashed + 1))
 	done
+	# a run may end before the last points, never before most of them
+	[ "$crashed" -ge $((total * 3 / 4)) ] ||
+	    fail "only $crashed of $total points crashed"
 }
 
 @test "power loss after every change: logcat | dedup -e | commit -a charges every key, twice only if charged but not yet recorded" {
