@@ -207,12 +207,26 @@ never_twice() {
 	[ "$CRASHES" -ge 9 ]
 }
 
+# whole_ms STAGES: how many milliseconds a whole run of STAGES takes here,
+# measured on a copy of the log with state of its own.
+whole_ms() {
+	local t0 t1
+	mkdir -p whole && cp events.log sink whole/ && rm -f whole/off*
+	t0=$(date +%s%N)
+	(cd whole && setsid -w sh -c "logcat -o off events.log | $1 >/dev/null")
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000000))
+}
+
 # killed STAGES SEED: like until_done, but the run is killed with SIGKILL
-# (its whole process group) at a moment drawn from SEED.
+# (its whole process group) at a moment drawn from SEED within the first
+# two thirds of a whole run, measured first: a fixed window would let a
+# fast machine finish before the kill and a slow one die at once.
 killed() {
-	local i t
+	local i t ms
+	ms=$(whole_ms "$1")
 	for i in $(seq 60); do
-		t=$(awk -v s="$(($2 * 100 + i))" 'BEGIN { srand(s); printf "%.3f", 0.01 + rand() * 0.15 }')
+		t=$(awk -v s="$(($2 * 100 + i))" -v ms="$ms" 'BEGIN { srand(s); printf "%.3f", (0.05 + rand() * 0.6) * ms / 1000 }')
 		run setsid -w timeout -s KILL "$t" sh -c "logcat -o off events.log | $1 >/dev/null"
 		settle
 		[ "$status" = 137 ] && CRASHES=$((CRASHES + 1))
