@@ -16,8 +16,9 @@
  *                its bytes (at least one) instead of failing
  *   FAULT_LOG    append "OP<TAB>PATH" for every matching call of FAULT_OP
  *                (of every call, if FAULT_OP is "all")
- *   FAULT_FIRED  create this file when the fault is injected (a run whose
- *                calls differ from the counted run may never reach it)
+ *   FAULT_FIRED  write "OP<TAB>PATH" of the call that failed to this file
+ *                (a run whose calls differ from the counted one, as
+ *                timing may make them, fails another call or none)
  *
  * Calls made inside libc (stdio's own writes, malloc's mmaps) are not
  * seen: they bypass the dynamic symbols.  Each process counts its own
@@ -130,9 +131,20 @@ hit(const char *op, const char *path, const char *path2, int isfd)
 	if (nth && strtoul(nth, NULL, 10) == seen) {
 		const char *fired = env("FAULT_FIRED");
 
-		if (fired)
-			syscall(SYS_close, (int)syscall(SYS_open, fired,
-			    O_WRONLY | O_CREAT | O_CLOEXEC, 0666));
+		if (fired) {
+			char line[8300];
+			int fd = (int)syscall(SYS_open, fired,
+			    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+			int k = snprintf(line, sizeof line, "%s\t%s%s%s\n", op,
+			    path, path2 ? " -> " : "", path2 ? path2 : "");
+
+			if (fd >= 0) {
+				if (k > (int)sizeof line - 1)
+					k = (int)sizeof line - 1;
+				(void)!syscall(SYS_write, fd, line, (size_t)k);
+				syscall(SYS_close, fd);
+			}
+		}
 		return 1;
 	}
 	return 0;
