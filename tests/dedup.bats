@@ -321,6 +321,7 @@ tag() {
 	printf 'a\nb\nc\nd\n' | tag >in
 	# Acknowledge three records, then hang: killed before any checkpoint,
 	# the keys are in the journal only.
+	: >out # before the job starts, or the wait below reads no file
 	setsid sh -c 'exec dedup -e -n 3 -s seen -- sh -c "head -n 3 >/dev/null; printf \"1\n2\n3\n\"; sleep 60"' <in >out &
 	pid=$!
 	while [ "$(wc -l <out)" -lt 3 ]; do sleep 0.05; done
@@ -339,6 +340,7 @@ tag() {
 
 @test "a crash between a checkpoint and the journal's reset loses and recounts nothing" {
 	printf 'a\nb\nc\nd\n' | tag >in
+	: >out # before the job starts, or the wait below reads no file
 	setsid sh -c 'exec dedup -e -n 3 -s seen -- sh -c "head -n 3 >/dev/null; printf \"1\n2\n3\n\"; sleep 60"' <in >out &
 	pid=$!
 	while [ "$(wc -l <out)" -lt 3 ]; do sleep 0.05; done
