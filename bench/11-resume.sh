@@ -56,7 +56,7 @@ perl -MTime::HiRes=time,sleep -e '
 		sleep 0.005;
 	}' "$L"
 wait $reader
-kill $lpid
+kill $lpid 2>/dev/null || true # it may have seen its reader go
 wait $lpid || true
 read -r med p99 <"$T/lat"
 echo "logcat -F: append to output, 400 lines 5 ms apart"
