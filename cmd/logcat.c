@@ -124,16 +124,6 @@ usage(const char *why)
 	exit(EXIT_USAGE);
 }
 
-static char *
-sibling(const char *path, const char *ext)
-{
-	size_t n = strlen(path) + strlen(ext) + 1;
-	char *p = ex_malloc(n);
-
-	snprintf(p, n, "%s%s", path, ext);
-	return p;
-}
-
 /*
  * A reader of a 64 KiB pipe is woken every 64 KiB; with a 1 MiB pipe
  * logcat and its reader each run for longer stretches, which matters as
@@ -987,8 +977,8 @@ main(int argc, char *argv[])
 			u.start = 0;
 		snprintf(u.from, sizeof u.from, "%s: committed offset %llu",
 		    o.ofile, (unsigned long long)u.start);
-		u.catpath = sibling(o.ofile, ".seg");
-		u.idxpath = sibling(o.ofile, ".idx");
+		u.catpath = ex_strjoin(o.ofile, ".seg");
+		u.idxpath = ex_strjoin(o.ofile, ".idx");
 		ex_cat_load(&u.cat, u.catpath);
 		ex_idx_load(&u.idx, u.idxpath);
 	} else

@@ -42,11 +42,9 @@ ex_fsync_dir(const char *path)
 void
 ex_replace(const char *path, const void *data, size_t n)
 {
-	size_t len = strlen(path) + sizeof ".tmp";
-	char *tmp = ex_malloc(len);
+	char *tmp = ex_strjoin(path, ".tmp");
 	int fd;
 
-	snprintf(tmp, len, "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
 	if (fd < 0)
 		ex_die(EXIT_IO, "open: %s", tmp);

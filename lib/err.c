@@ -93,3 +93,14 @@ ex_realloc(void *p, size_t n)
 		ex_die(EXIT_FAILURE, "realloc %zu bytes", n);
 	return q;
 }
+
+char *
+ex_strjoin(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+	char *p = ex_malloc(na + nb + 1);
+
+	memcpy(p, a, na);
+	memcpy(p + na, b, nb + 1);
+	return p;
+}

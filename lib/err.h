@@ -32,4 +32,7 @@ void ex_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *ex_malloc(size_t n);
 void *ex_realloc(void *p, size_t n);
 
+/* A new string: a followed by b, e.g. a state file's sibling "PATH.lock". */
+char *ex_strjoin(const char *a, const char *b);
+
 #endif

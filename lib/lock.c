@@ -71,14 +71,12 @@ ours(int fd)
 int
 ex_lock(const char *path, int flags)
 {
-	size_t len = strlen(path) + sizeof ".lock";
-	char *lpath = ex_malloc(len);
+	char *lpath = ex_strjoin(path, ".lock");
 	int group = flags & EX_LOCK_GROUP;
 	char me[64];
 	long pid, pgid;
 	int fd, r, naps = 0, again = 0;
 
-	snprintf(lpath, len, "%s.lock", path);
 	if ((fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) < 0)
 		ex_die(EXIT_IO, "open: %s", lpath);
 	for (;;) {

@@ -309,16 +309,6 @@ jhdr_fmt(const struct ex_seen *s, unsigned char *h)
 
 /* ---- files --------------------------------------------------------------- */
 
-static char *
-join(const char *a, const char *b)
-{
-	size_t n = strlen(a) + strlen(b) + 1;
-	char *p = ex_malloc(n);
-
-	snprintf(p, n, "%s%s", a, b);
-	return p;
-}
-
 static void
 writefile(const char *path, const void *p, size_t n, off_t size)
 {
@@ -345,8 +335,9 @@ tsize(unsigned log2cap)
 static void
 create(struct ex_seen *s)
 {
-	char *dir = join(s->path, ".tmp");
-	char *t = join(dir, "/table"), *j = join(dir, "/journal");
+	char *dir = ex_strjoin(s->path, ".tmp");
+	char *t = ex_strjoin(dir, "/table");
+	char *j = ex_strjoin(dir, "/journal");
 	unsigned char h[HDR_BLOCK], jh[JHDR_LEN];
 
 	/* A crash while creating leaves PATH.tmp/; we hold the lock. */
@@ -550,10 +541,10 @@ ex_seen_open(const char *path, int lockflags)
 	if (sodium_init() < 0)
 		ex_diex(EXIT_FAILURE, "libsodium failed to initialise");
 	memset(s, 0, sizeof *s);
-	s->path = join(path, "");
-	s->tpath = join(path, "/table");
-	s->jpath = join(path, "/journal");
-	s->tmppath = join(path, "/table.tmp");
+	s->path = ex_strjoin(path, "");
+	s->tpath = ex_strjoin(path, "/table");
+	s->jpath = ex_strjoin(path, "/journal");
+	s->tmppath = ex_strjoin(path, "/table.tmp");
 	s->lockfd = ex_lock(path, lockflags);
 	if (stat(path, &st) < 0) {
 		if (errno == EIO)
