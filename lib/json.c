@@ -66,7 +66,7 @@ static inline int
 is_ws(unsigned char c)
 {
 	/* one comparison for the usual case, a byte above the space */
-	return c <= ' ' && (0x100002600u >> c & 1);
+	return c <= ' ' && (UINT64_C(0x100002600) >> c & 1);
 }
 
 static inline const char *

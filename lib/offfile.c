@@ -36,7 +36,7 @@ ex_offfile_parse(const char *text, size_t n, uint64_t *off)
 int
 ex_offfile_read(const char *path, uint64_t *off)
 {
-	char buf[OFFFILE_MAX + 1];
+	char buf[OFFFILE_MAX + 1] = ""; /* cppcheck cannot see read(2) fill it */
 	size_t n = 0;
 	const char *why;
 	struct stat st;
