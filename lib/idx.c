@@ -6,6 +6,7 @@
 #include "durable.h"
 #include "err.h"
 #include "idx.h"
+#include "linefile.h"
 #include "segcat.h"
 #include "tag.h"
 
@@ -22,8 +23,9 @@ add(struct ex_idx *x)
 }
 
 static const char *
-parse(struct ex_idx *x, char *line, size_t len)
+parse(void *ctx, char *line, size_t len)
 {
+	struct ex_idx *x = ctx;
 	struct ex_idxent *e = add(x);
 	char *w[4];
 	size_t k = 0, i = 0, wl[4];
@@ -53,43 +55,9 @@ parse(struct ex_idx *x, char *line, size_t len)
 int
 ex_idx_load(struct ex_idx *x, const char *path)
 {
-	FILE *f;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	unsigned long lineno = 0;
-	const char *why;
-
 	memset(x, 0, sizeof *x);
-	if (!(f = fopen(path, "re"))) {
-		if (errno == ENOENT)
-			return 0;
-		ex_die(EXIT_IO, "open: %s", path);
-	}
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		if (n == 0 || line[n - 1] != '\n')
-			why = "no newline at its end";
-		else {
-			line[--n] = '\0';
-			if (lineno == 1)
-				why = strcmp(line, IDX_MAGIC) ? "not a resume index" :
-				    NULL;
-			else
-				why = parse(x, line, (size_t)n);
-		}
-		if (why)
-			ex_diex(EXIT_DATA, "%s: line %lu: %s (the index is a "
-			    "cache: delete it to rebuild it)", path, lineno, why);
-	}
-	if (ferror(f))
-		ex_die(EXIT_IO, "read: %s", path);
-	if (lineno == 0)
-		ex_diex(EXIT_DATA, "%s: empty resume index (the index is a "
-		    "cache: delete it to rebuild it)", path);
-	free(line);
-	fclose(f);
-	return 1;
+	return ex_linefile_load(path, IDX_MAGIC, "resume index",
+	    " (the index is a cache: delete it to rebuild it)", parse, x);
 }
 
 void

@@ -7,6 +7,7 @@
 
 #include "durable.h"
 #include "err.h"
+#include "linefile.h"
 #include "segcat.h"
 #include "tag.h"
 
@@ -88,8 +89,9 @@ words(char *s, size_t n, char **w, size_t *wl, size_t max)
 }
 
 static const char *
-parse(struct ex_cat *c, char *line, size_t len)
+parse(void *ctx, char *line, size_t len)
 {
+	struct ex_cat *c = ctx;
 	char *w[4];
 	size_t wl[4];
 	uint64_t v;
@@ -124,41 +126,9 @@ parse(struct ex_cat *c, char *line, size_t len)
 int
 ex_cat_load(struct ex_cat *c, const char *path)
 {
-	FILE *f;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	unsigned long lineno = 0;
-	const char *why;
-
 	memset(c, 0, sizeof *c);
-	if (!(f = fopen(path, "re"))) {
-		if (errno == ENOENT)
-			return 0;
-		ex_die(EXIT_IO, "open: %s", path);
-	}
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		if (n == 0 || line[n - 1] != '\n')
-			ex_diex(EXIT_DATA, "%s: line %lu: no newline at its end",
-			    path, lineno);
-		line[--n] = '\0';
-		if (lineno == 1) {
-			if (strcmp(line, CAT_MAGIC) != 0)
-				ex_diex(EXIT_DATA, "%s: line 1: not a segment "
-				    "catalogue (expected \"%s\")", path, CAT_MAGIC);
-			continue;
-		}
-		if ((why = parse(c, line, (size_t)n)))
-			ex_diex(EXIT_DATA, "%s: line %lu: %s", path, lineno, why);
-	}
-	if (ferror(f))
-		ex_die(EXIT_IO, "read: %s", path);
-	if (lineno == 0)
-		ex_diex(EXIT_DATA, "%s: empty segment catalogue", path);
-	free(line);
-	fclose(f);
-	return 1;
+	return ex_linefile_load(path, CAT_MAGIC, "segment catalogue", "",
+	    parse, c);
 }
 
 void

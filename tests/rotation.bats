@@ -383,7 +383,7 @@ delivered() {
 	assert_output "$(want 20001 20001)"
 	echo junk >st/off.idx
 	run -65 --separate-stderr logcat -o st/off events.log
-	assert_equal "$stderr" "logcat: st/off.idx: line 1: not a resume index (the index is a cache: delete it to rebuild it)"
+	assert_equal "$stderr" "logcat: st/off.idx: line 1: not a resume index, expected \"exactly-index 1\" (the index is a cache: delete it to rebuild it)"
 }
 
 @test "one content under two names is one segment: a link, a file given twice" {
