@@ -306,30 +306,6 @@ hold_rec(struct commit *c, const struct rec *r)
 	hold_add(&c->held, r);
 }
 
-static void
-run_filter(struct commit *c)
-{
-	int eof = 0;
-
-	if (!c->o->before)
-		c->idle = &c->out;
-	while (!eof) {
-		if (c->o->before) {
-			c->held.len = 0;
-			if (batch(c, hold_rec, &eof) == 0)
-				break;
-			commit_to(c, c->last + 1);
-			hold_each(&c->held, filter_rec, c);
-			flush_out(c);
-		} else {
-			if (batch(c, filter_rec, &eof) == 0)
-				break;
-			flush_out(c);
-			commit_to(c, c->last + 1);
-		}
-	}
-}
-
 /* Command mode, one run per batch. */
 
 static void
@@ -369,8 +345,16 @@ feed_rec(struct commit *c, const struct rec *r)
 	c->nout++;
 }
 
+/*
+ * Batch after batch, in filter mode (put = filter_rec, done = flush_out)
+ * or one run of the command per batch (feed_rec, end_batch).  -b holds a
+ * batch, commits its end, then hands it on; -a hands records on as they
+ * come and commits the batch's end once it is done: written on and
+ * flushed, or fed to a command that exited 0.
+ */
 static void
-run_batches(struct commit *c)
+run_batches(struct commit *c, void (*put)(struct commit *, const struct rec *),
+    void (*done)(struct commit *), struct ex_out *idle)
 {
 	int eof = 0;
 
@@ -380,14 +364,14 @@ run_batches(struct commit *c)
 			if (batch(c, hold_rec, &eof) == 0)
 				break;
 			commit_to(c, c->last + 1);
-			hold_each(&c->held, feed_rec, c);
-			end_batch(c);
+			hold_each(&c->held, put, c);
+			done(c);
 		} else {
-			c->idle = &c->feed;
-			if (batch(c, feed_rec, &eof) == 0)
+			c->idle = idle;
+			if (batch(c, put, &eof) == 0)
 				break;
 			c->idle = NULL;
-			end_batch(c);
+			done(c);
 			commit_to(c, c->last + 1);
 		}
 	}
@@ -713,11 +697,11 @@ main(int argc, char *argv[])
 		signal(SIGPIPE, SIG_IGN);
 
 	if (!o.cmd)
-		run_filter(&c);
+		run_batches(&c, filter_rec, flush_out, &c.out);
 	else if (o.echo)
 		run_echo(&c);
 	else
-		run_batches(&c);
+		run_batches(&c, feed_rec, end_batch, &c.feed);
 
 	flush_out(&c);
 	if (close(1) < 0)
