@@ -317,16 +317,21 @@ tag() {
 	assert_output ""
 }
 
-@test "journal keys left by a crash are replayed at open" {
+# crash_after_three: feed a b c d to dedup -e -n 3 with a command that
+# acknowledges three records and hangs, and kill -9 the run once the three
+# are written on: their keys are in the journal only, never checkpointed.
+crash_after_three() {
 	printf 'a\nb\nc\nd\n' | tag >in
-	# Acknowledge three records, then hang: killed before any checkpoint,
-	# the keys are in the journal only.
 	: >out # before the job starts, or the wait below reads no file
 	setsid sh -c 'exec dedup -e -n 3 -s seen -- sh -c "head -n 3 >/dev/null; printf \"1\n2\n3\n\"; sleep 60"' <in >out &
 	pid=$!
 	while [ "$(wc -l <out)" -lt 3 ]; do sleep 0.05; done
 	kill -9 -- "-$pid"
 	wait "$pid" || true
+}
+
+@test "journal keys left by a crash are replayed at open" {
+	crash_after_three
 	assert_equal "$(stat -c %s seen/journal)" $((64 + 3 * 16))
 	printf 'torn' >>seen/journal
 	run -0 --separate-stderr dedup -v -s seen <in
@@ -339,13 +344,7 @@ tag() {
 }
 
 @test "a crash between a checkpoint and the journal's reset loses and recounts nothing" {
-	printf 'a\nb\nc\nd\n' | tag >in
-	: >out # before the job starts, or the wait below reads no file
-	setsid sh -c 'exec dedup -e -n 3 -s seen -- sh -c "head -n 3 >/dev/null; printf \"1\n2\n3\n\"; sleep 60"' <in >out &
-	pid=$!
-	while [ "$(wc -l <out)" -lt 3 ]; do sleep 0.05; done
-	kill -9 -- "-$pid"
-	wait "$pid" || true
+	crash_after_three
 	cp seen/journal j.old
 	# Replays the three keys, checkpoints: table one generation on.
 	dedup -s seen </dev/null
