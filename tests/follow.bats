@@ -173,6 +173,7 @@ rotate() {
 	lines 25
 	stop
 	assert_equal "$(cat out)" "$(want 0 24)"
+	assert_equal "$(cat err)" ""
 	echo 12 >st/off
 	run -0 logcat -o st/off events.log*
 	assert_output "$(want 12 24)"
