@@ -13,7 +13,7 @@
  *
  * Invariants:
  *   - The committed offset is always "last record + 1", reaches disk only
- *     through ex_offfile_write (one fsync group per batch), and never moves
+ *     through ex_store_write (one fsync group per batch), and never moves
  *     backwards: a record below it, or not above the previous one, is bad
  *     input.  Only -R sets it to an arbitrary value.
  *   - The offset file is locked (shared with our own process group, the
@@ -34,10 +34,9 @@
 #include "child.h"
 #include "clock.h"
 #include "err.h"
-#include "lock.h"
-#include "offfile.h"
 #include "out.h"
 #include "rd.h"
+#include "store.h"
 #include "tag.h"
 
 enum { GOT_REC, GOT_EOF, GOT_TIMEOUT };
@@ -82,6 +81,7 @@ struct echo {
 
 struct commit {
 	const struct opts *o;
+	struct ex_store *store;
 	struct ex_rd in;
 	struct ex_out out;    /* our stdout */
 	struct ex_out *idle;  /* flushed before we block on input, or NULL */
@@ -174,7 +174,7 @@ flush_out(struct commit *c)
 static void
 commit_to(struct commit *c, uint64_t off)
 {
-	ex_offfile_write(c->o->file, off);
+	ex_store_write(c->store, off);
 	c->committed = off;
 	c->ncommit++;
 }
@@ -593,13 +593,15 @@ summary(const struct commit *c)
 static void
 reset(const struct opts *o, const char *arg)
 {
+	struct ex_store *s;
 	uint64_t off;
 	const char *why;
 
 	if ((why = ex_off_parse(arg, strlen(arg), &off)))
 		usagex("-R: %s", why);
-	ex_lock(o->file, EX_LOCK_GROUP | (o->wait ? EX_LOCK_WAIT : 0));
-	ex_offfile_write(o->file, off);
+	s = ex_store_open(o->file, o->wait ? EX_STORE_WAIT : 0);
+	ex_store_write(s, off);
+	ex_store_close(s);
 	if (o->verbose)
 		ex_summary("%s reset to offset %" PRIu64, o->file, off);
 }
@@ -687,8 +689,8 @@ main(int argc, char *argv[])
 	memset(&c, 0, sizeof c);
 	c.o = &o;
 	c.child_in = -1;
-	ex_lock(o.file, EX_LOCK_GROUP | (o.wait ? EX_LOCK_WAIT : 0));
-	ex_offfile_read(o.file, &c.committed);
+	c.store = ex_store_open(o.file, o.wait ? EX_STORE_WAIT : 0);
+	ex_store_read(c.store, &c.committed);
 	ex_rd_init(&c.in, 0, "stdin");
 	ex_out_init(&c.out, 1, "stdout");
 	/* A command that stops reading is its batch's failure, reported as

@@ -47,12 +47,11 @@
 #include "clock.h"
 #include "err.h"
 #include "idx.h"
-#include "lock.h"
-#include "offfile.h"
 #include "out.h"
 #include "rd.h"
 #include "seg.h"
 #include "segcat.h"
+#include "store.h"
 #include "tag.h"
 
 enum { R_ERROR, R_EARLIEST, R_LATEST };
@@ -85,6 +84,7 @@ struct lseg {
 
 struct run {
 	const struct opts *o;
+	struct ex_store *store; /* -o, locked for the whole run */
 	uint64_t start;     /* first offset to write */
 	uint64_t left;      /* records still to write */
 	uint64_t off;       /* offset of the next record of the log */
@@ -972,8 +972,8 @@ main(int argc, char *argv[])
 		usage("no log file given");
 
 	if (o.ofile) {
-		ex_lock(o.ofile, EX_LOCK_GROUP);
-		if (!ex_offfile_read(o.ofile, &u.start))
+		u.store = ex_store_open(o.ofile, 0);
+		if (!ex_store_read(u.store, &u.start))
 			u.start = 0;
 		snprintf(u.from, sizeof u.from, "%s: committed offset %llu",
 		    o.ofile, (unsigned long long)u.start);

@@ -1,0 +1,96 @@
+/*
+ * The file store: an offset file, locked through its sibling PATH.lock.
+ * Other kinds of store plug in behind the same calls through ops.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "lock.h"
+#include "offfile.h"
+#include "store.h"
+
+struct ex_store_ops {
+	int (*read)(struct ex_store *, uint64_t *);
+	void (*write)(struct ex_store *, uint64_t);
+	void (*close)(struct ex_store *);
+};
+
+struct ex_store {
+	const struct ex_store_ops *ops;
+	const char *name;
+	int lockfd; /* -1 with EX_STORE_PEEK */
+};
+
+static int
+file_read(struct ex_store *s, uint64_t *off)
+{
+	return ex_offfile_read(s->name, off);
+}
+
+static void
+file_write(struct ex_store *s, uint64_t off)
+{
+	ex_offfile_write(s->name, off);
+}
+
+static void
+file_close(struct ex_store *s)
+{
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+}
+
+static const struct ex_store_ops file_ops = {
+	file_read, file_write, file_close
+};
+
+struct ex_store *
+ex_store_open(const char *name, int flags)
+{
+	struct ex_store *s;
+
+	if (*name == '\0')
+		ex_diex(EXIT_USAGE, "-o: an empty name is no offset store");
+	s = ex_malloc(sizeof *s);
+	s->ops = &file_ops;
+	s->name = name;
+	s->lockfd = -1;
+	if (!(flags & EX_STORE_PEEK))
+		s->lockfd = ex_lock(name, EX_LOCK_GROUP |
+		    (flags & EX_STORE_WAIT ? EX_LOCK_WAIT : 0));
+	return s;
+}
+
+int
+ex_store_read(struct ex_store *s, uint64_t *off)
+{
+	return s->ops->read(s, off);
+}
+
+void
+ex_store_write(struct ex_store *s, uint64_t off)
+{
+	s->ops->write(s, off);
+}
+
+const char *
+ex_store_name(const struct ex_store *s)
+{
+	return s->name;
+}
+
+const char *
+ex_store_path(const struct ex_store *s)
+{
+	return s->ops == &file_ops ? s->name : NULL;
+}
+
+void
+ex_store_close(struct ex_store *s)
+{
+	if (!s)
+		return;
+	s->ops->close(s);
+	free(s);
+}
