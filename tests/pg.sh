@@ -51,8 +51,10 @@ pg_as() {
 
 pg_start() {
 	PG_WHY=
-	PG_BIN=$(pg_bindir) ||
-	    { PG_WHY="no PostgreSQL server (initdb not found; make deps installs postgresql)"; return 1; }
+	if ! PG_BIN=$(pg_bindir) || ! [ -x "$PG_BIN/initdb" ]; then
+		PG_WHY="PostgreSQL is not installed (no initdb found); make deps installs it"
+		return 1
+	fi
 	if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
 		PG_WHY="running as root and there is no postgres user to run the server"
 		return 1
@@ -88,7 +90,12 @@ pg_start() {
 	fi
 	if ! pg_as "$PG_BIN/pg_ctl" -D "$PG_DATA/data" -l "$PG_DATA/log" -w -t 60 \
 	    -o "-k $PG_SOCK -c listen_addresses='' ${PG_OPTS:-}" start >/dev/null 2>&1; then
-		PG_WHY="the server did not start: $(tail -n 1 "$PG_DATA/log" 2>/dev/null)"
+		# its last error, else the last line of its log
+		PG_WHY=$(sed -n 's/.*\(FATAL\|PANIC\|ERROR\): *//p' \
+		    "$PG_DATA/log" 2>/dev/null | tail -n 1)
+		[ -n "$PG_WHY" ] ||
+		    PG_WHY=$(tail -n 1 "$PG_DATA/log" 2>/dev/null || echo "no log")
+		PG_WHY="the server did not start: $PG_WHY"
 		pg_stop
 		return 1
 	fi
