@@ -8,7 +8,7 @@
 
 #include "durable.h"
 #include "err.h"
-#include "out.h"
+#include "writeall.h"
 
 void
 ex_fsync(int fd, const char *name)

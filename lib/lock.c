@@ -9,7 +9,6 @@
 
 #include "err.h"
 #include "lock.h"
-#include "out.h"
 
 /* Fixed width, written with one pwrite, so a reader never sees it torn. */
 #define HOLDER_FMT "%10ld %10ld\n"

@@ -6,27 +6,9 @@
 #include "err.h"
 #include "out.h"
 #include "tag.h"
+#include "writeall.h"
 
 #define OUT_CAP (128 * 1024)
-
-int
-ex_writeall(int fd, const void *p, size_t n)
-{
-	const char *s = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 void
 ex_out_init(struct ex_out *o, int fd, const char *name)

@@ -42,8 +42,4 @@ void ex_out_rec(struct ex_out *o, uint64_t off, const char *payload,
 /* Write out what is buffered.  0, or -1 if the stream is broken. */
 int ex_out_flush(struct ex_out *o);
 
-/* write(2) all of p, retrying short writes and EINTR.  0, or -1 with
- * errno.  For descriptors outside any ex_out. */
-int ex_writeall(int fd, const void *p, size_t n);
-
 #endif
