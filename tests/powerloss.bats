@@ -197,6 +197,7 @@ sweep_commit() {
 		else
 			rm -rf mnt && ln -s disk mnt
 		fi
+		released mnt/off
 		sh -c "$PIPE" >"rest.$n" ||
 		    fail "op $n: the rerun failed on what survived"
 		if [ -n "$remount" ]; then pl_umount; else rm mnt; fi
@@ -269,6 +270,7 @@ ids() {
 		    grep -q . && fail "op $n: wrote on records not processed"
 		cp "$LEDGER" "before.$n"
 		rm -rf mnt && ln -s disk mnt
+		released mnt/off
 		sh -c "$PIPE" >"rest.$n" || fail "op $n: the rerun failed"
 		rm mnt
 		tagged "$d" $((12 - d)) | cmp -s - "rest.$n" ||
@@ -356,6 +358,7 @@ sweep_dedup() {
 		# the commit sweeps above rerun through plfs.)
 		cp "$LEDGER" "charged.$n"
 		rm -rf mnt && ln -s disk mnt
+		released mnt/off
 		sh -c "$PIPE" >"rest.$n" || fail "op $n: the rerun failed"
 		rm mnt
 		assert_equal "$(keys "$LEDGER")" "$(cat allkeys)"

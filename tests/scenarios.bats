@@ -6,41 +6,16 @@
 # put exactly at offset 500 by crashat's lockstep form, so every number is
 # exact.  Every pipeline runs under setsid: a crash kills its process group,
 # never the test runner.  Each test asserts the whole ledger (which offsets,
-# how many times) and the offset file.
+# how many times) and the offset file.  consume and settle are in
+# test_helper.bash.
 
 load test_helper
 
 setup() {
 	mklog 1000 events.log
-	cat >sink <<-'EOF'
-	#!/bin/sh
-	# process an event: append it to the ledger, then acknowledge it
-	while IFS= read -r ev; do
-		printf '%s\n' "$ev" >>ledger
-		printf '%s\n' "$ev"
-	done
-	EOF
-	chmod +x sink
+	mksink
 	: >ledger
 	CRASHES=0
-}
-
-# consume STAGES: one run of "logcat -o off events.log | STAGES" in its own
-# session; its status is left in $status.
-consume() {
-	run setsid -w sh -c "logcat -o off events.log | $1 >/dev/null"
-	settle
-}
-
-# settle: after a crash, wait (at most 5 s) until the killed stages are
-# gone and the kernel dropped their lock, so the restart is not refused.
-settle() {
-	local st=$status
-	for _ in $(seq 500); do
-		flock -n off.lock true && break
-		sleep 0.01
-	done
-	status=$st
 }
 
 # ledger_is SPEC...: the ledger holds exactly the events of the ranges
