@@ -306,9 +306,10 @@ on_tmpfs() {
 		    commit -a -o st/off -n 200 -- sh -c "cat >>st/sink"
 		echo "$?" >rc
 		cp st/off off.after && cp st/sink sink.after'
-	# the command's failure is commit's, nothing committed for its batch
+	# the command's failure is commit's, said, nothing committed for its
+	# batch
 	[ "$(cat rc)" = 1 ]
-	[ "$stderr" = "cat: write error: No space left on device" ]
+	[ "$stderr" = "$(printf '%s\n' "cat: write error: No space left on device" "commit: sh: exited 1")" ]
 	v=$(cat off.after)
 	[[ "$v" =~ ^[1-9][0-9]*$ ]]
 	[ "$(stat -c %s off.after)" = $((${#v} + 1)) ]

@@ -97,7 +97,7 @@ once() {
 	# reset in a session of its own: run here, the test's shell and all
 	# it starts from now on would be its process group, and hold off.)
 	setsid -w commit -o off -R 0
-	printf '#!/bin/sh\necho $$ $PPID >cmd.pid\ncat >/dev/null; sleep 1\n' >slowcmd
+	printf '#!/bin/sh\necho $$ $PPID >cmd.pid\ncat >/dev/null; sleep 3\n' >slowcmd
 	chmod +x slowcmd
 	setsid sh -c 'logcat -o off events.log | commit -a -o off -- ./slowcmd' 3>&- &
 	first=$!
