@@ -262,6 +262,10 @@ filter_rec(struct commit *c, const struct rec *r)
 {
 	put_rec(&c->out, r, c->o->strip);
 	c->nout++;
+	/* the reader went away (SIGPIPE ignored): on a stream that never
+	 * pauses the batch would never end */
+	if (c->out.broken)
+		gone();
 }
 
 static void

@@ -370,6 +370,8 @@ main(int argc, char *argv[])
 			/* a last line without its LF is copied as it is */
 			if (r == EX_BATCH_REC)
 				ex_out_write(&o, "\n", 1);
+			if (o.broken)
+				reader_gone(); /* SIGPIPE ignored */
 		}
 		out++;
 		if (r == EX_BATCH_TORN)

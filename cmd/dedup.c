@@ -273,10 +273,12 @@ batch(struct run *r, struct win *w, each_fn *each, void *ctx, int *gonep)
 	int got;
 
 	ex_batch_start(&r->b);
-	while ((got = fill(r, w, WIN, gonep)) > 0)
+	/* a reader gone (EPIPE) ends the batch: on a stream that never
+	 * pauses it would never end */
+	while (!r->out.broken && (got = fill(r, w, WIN, gonep)) > 0)
 		for (int i = 0; i < got; i++)
 			each(r, &w->rec[i], ctx);
-	return !r->bad && !*gonep && !r->ended;
+	return !r->bad && !*gonep && !r->ended && !r->out.broken;
 }
 
 /* Filter mode.  A key is in r->held while its record is in our buffer,

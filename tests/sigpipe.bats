@@ -110,3 +110,18 @@ written() {
 	assert_equal "$(cat st/rc)" 141
 	assert_not_exist st/off
 }
+
+@test "SIGPIPE ignored, an input that never pauses: the reader's going still stops each tool" {
+	# records without end, faster than any -t cuts a batch
+	endless='awk "BEGIN { for (i = 0; ; i++) printf \"%d\\t{\\\"click_id\\\":\\\"c%d\\\"}\\n\", i, i }" 2>/dev/null'
+	for tool in 'commit -o st/off' 'commit -b -o st/off2' \
+	    'dedup -s st/seen -k click_id' 'crashat 999999999999'; do
+		ignoring "$endless | { setsid -w $tool; echo \$? >rc; } | head -n 1"
+		assert_equal "$status:$tool" "0:$tool"
+		assert_equal "$(cat rc):$tool" "141:$tool"
+		assert_equal "$stderr" ''
+	done
+	# what commit -a committed it had written whole first: nothing, in
+	# one batch that never ended
+	assert_not_exist st/off
+}
