@@ -168,15 +168,6 @@ offset_ok() {
 	echo "$v"
 }
 
-# delivered FILE: how many whole records FILE holds, checking that they
-# are the first records of want, in order.
-delivered() {
-	local k
-	k=$(tr -cd '\n' <"$1" | wc -c)
-	cmp -s <(head -n "$k" "$1") <(head -n "$k" want) || return 1
-	echo "$k"
-}
-
 commit_fresh() {
 	rm -rf st out err rc sink
 	mkdir st
@@ -380,11 +371,6 @@ dedup_run() {
 	    commit -a -o st/off >out
 	echo "${PIPESTATUS[1]}" >rc
 	set -e
-}
-
-# keys FILE...: the click_ids of the records in FILE, sorted.
-keys() {
-	cat "$@" | sed 's/.*"click_id":"\([^"]*\)".*/\1/' | sort
 }
 
 dedup_check() {
