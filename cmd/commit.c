@@ -117,28 +117,12 @@ bad(struct commit *c, const char *fmt, ...)
 	    c->in.lineno, msg);
 }
 
-/* Our reader went away ("| head"): stop as a filter killed by SIGPIPE
- * does, having committed nothing that we could not write, and not before
- * the command (with -e) has finished. */
-static _Noreturn void
-gone(void)
-{
-	sigset_t set;
-
-	ex_child_stop();
-	signal(SIGPIPE, SIG_DFL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	raise(SIGPIPE);
-	_exit(128 + SIGPIPE);
-}
 
 static void
 flush_out(struct commit *c)
 {
 	if (ex_out_flush(&c->out) < 0)
-		gone();
+		ex_child_gone();
 }
 
 static void
@@ -249,7 +233,7 @@ batch(struct commit *c, void (*fn)(struct commit *, const struct rec *),
 	while ((got = next_rec(c, &r)) == EX_BATCH_REC)
 		fn(c, &r);
 	if (got == EX_BATCH_GONE)
-		gone();
+		ex_child_gone();
 	if (got == EX_BATCH_EOF)
 		*eof = 1;
 	return c->b.n;
@@ -265,7 +249,7 @@ filter_rec(struct commit *c, const struct rec *r)
 	/* the reader went away (SIGPIPE ignored): on a stream that never
 	 * pauses the batch would never end */
 	if (c->out.broken)
-		gone();
+		ex_child_gone();
 }
 
 static void
@@ -390,7 +374,7 @@ pump(struct commit *c, int in_fd)
 	flush_out(c);
 	bits = ex_echo_poll(&c->ec, in_fd, poll_ms(c));
 	if (bits & EX_ACK_GONE)
-		gone();
+		ex_child_gone();
 	if (bits & EX_ACK_EOF)
 		c->cmd_eof = 1;
 	take_acks(c);
@@ -451,7 +435,7 @@ echo_after(struct commit *c)
 	case EX_BATCH_EOF:
 		return;
 	case EX_BATCH_GONE:
-		gone();
+		ex_child_gone();
 	}
 	send_rec(c, &r);
 	while (!eof && !c->cmd_eof) {
@@ -460,7 +444,7 @@ echo_after(struct commit *c)
 			readable = 0;
 			got = next_rec(c, &r);
 			if (got == EX_BATCH_GONE)
-				gone();
+				ex_child_gone();
 			if (got == EX_BATCH_EOF) {
 				eof = 1;
 				break;

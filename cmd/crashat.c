@@ -131,28 +131,12 @@ random_seed(void)
 	return (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 }
 
-/* Writing to the command needs SIGPIPE ignored, so a reader of our stdout
- * that went away is noticed as a broken stream: stop as a filter whose
- * reader left stops, by SIGPIPE, once the command has finished. */
-_Noreturn static void
-reader_gone(void)
-{
-	sigset_t set;
-
-	ex_child_stop();
-	signal(SIGPIPE, SIG_DFL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	raise(SIGPIPE);
-	exit(128 + SIGPIPE);
-}
 
 static void
 flush(struct ex_out *o)
 {
 	if (ex_out_flush(o) < 0)
-		reader_gone();
+		ex_child_gone();
 }
 
 _Noreturn static void
@@ -225,7 +209,7 @@ lockstep(struct ex_echo *e, struct ex_out *o, const struct opts *op,
 			return 1;
 		}
 		if (bits & EX_ACK_GONE)
-			reader_gone();
+			ex_child_gone();
 		if (bits & EX_ACK_EOF)
 			return 0;
 	}
@@ -342,7 +326,7 @@ main(int argc, char *argv[])
 	for (;;) {
 		r = ex_batch_next(&b, &line, &len);
 		if (r == EX_BATCH_GONE)
-			reader_gone();
+			ex_child_gone();
 		if (r == EX_BATCH_EOF)
 			break;
 		if (op.cflag) {
@@ -371,7 +355,7 @@ main(int argc, char *argv[])
 			if (r == EX_BATCH_REC)
 				ex_out_write(&o, "\n", 1);
 			if (o.broken)
-				reader_gone(); /* SIGPIPE ignored */
+				ex_child_gone(); /* SIGPIPE ignored */
 		}
 		out++;
 		if (r == EX_BATCH_TORN)

@@ -110,21 +110,6 @@ bad(struct run *r, const char *what, const char *why)
 	r->bad = 1;
 }
 
-/* Our reader went away: stop as a filter killed by SIGPIPE does (whatever
- * SIGPIPE's disposition was; we ignore it to see EPIPE ourselves). */
-static _Noreturn void
-gone(void)
-{
-	sigset_t set;
-
-	ex_child_stop();
-	signal(SIGPIPE, SIG_DFL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	raise(SIGPIPE);
-	_exit(128 + SIGPIPE);
-}
 
 /* The key of a payload.  1: found; 0: missing, -1: invalid JSON (*why
  * says why). */
@@ -351,7 +336,7 @@ filter(struct run *r)
 	free(r->q);
 	ex_fpset_free(&r->held);
 	if (left)
-		gone();
+		ex_child_gone();
 }
 
 /* Command mode: run the command once per batch that has new records. */
@@ -536,7 +521,7 @@ echo(struct run *r)
 		    (unsigned long long)(e.a.fed - e.a.acked),
 		    (unsigned long long)e.a.fed);
 	if (left)
-		gone();
+		ex_child_gone();
 	if (!in_eof)
 		ex_diex(EXIT_FAILURE, "%s: exited 0 before the end of the input",
 		    o->cmd[0]);
@@ -651,7 +636,7 @@ main(int argc, char *argv[])
 	} else
 		filter(&r);
 	if (ex_out_flush(&r.out) < 0)
-		gone();
+		ex_child_gone();
 	if (o.echo)
 		snprintf(flight, sizeof flight, "%llu in flight, ",
 		    (unsigned long long)r.nflight);

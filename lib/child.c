@@ -183,14 +183,29 @@ ex_child_wait(pid_t pid, int *wstatus)
 	return WEXITSTATUS(st);
 }
 
+/* End as a process killed by sig: its default action, unblocked. */
+static _Noreturn void
+die_of(int sig)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	_exit(128 + sig);
+}
+
 /* Async-signal-safe throughout: close, pidfd_send_signal, kill, waitpid,
  * sigaction, sigprocmask, raise, _exit. */
 static void
 on_signal(int sig)
 {
-	struct sigaction sa;
-	sigset_t set;
-
 	for (size_t i = 0; i < KIDS; i++) {
 		struct kid *k = &kids[i];
 
@@ -212,15 +227,7 @@ on_signal(int sig)
 		if (kids[i].pid > 0)
 			while (waitpid(kids[i].pid, NULL, 0) < 0 && errno == EINTR)
 				;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	sigaction(sig, &sa, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, sig);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	raise(sig);
-	_exit(128 + sig);
+	die_of(sig);
 }
 
 void
@@ -256,6 +263,13 @@ ex_child_stop(void)
 		k->peek = -1;
 		ex_child_wait(k->pid, NULL);
 	}
+}
+
+void
+ex_child_gone(void)
+{
+	ex_child_stop();
+	die_of(SIGPIPE);
 }
 
 void

@@ -53,6 +53,11 @@ void ex_child_guard(void);
  * wait for it to exit. */
 void ex_child_stop(void);
 
+/* Our reader went away ("| head"): stop the commands as ex_child_stop
+ * does, then end as a filter that SIGPIPE killed (status 141), whatever
+ * SIGPIPE's disposition was. */
+_Noreturn void ex_child_gone(void);
+
 /* What a wait status says, for messages: "exited 3", "killed by SIGKILL". */
 const char *ex_child_how(int wstatus, char *buf, size_t n);
 
