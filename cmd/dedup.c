@@ -267,53 +267,54 @@ batch(struct run *r, struct win *w, each_fn *each, void *ctx, int *gonep)
 }
 
 /* Filter mode.  A key is in r->held while its record is in our buffer,
- * and reaches the seen-set once the record has been written. */
+ * and reaches the seen-set once the record has been written.  The buffer
+ * is flushed before a record would overflow it, so at each flush every
+ * record queued is written whole and held empties at once. */
 
 static void
 written(struct run *r)
 {
 	while (r->qlen && r->q[r->qhead].end <= r->out.written) {
-		struct unwritten *u = &r->q[r->qhead];
-
-		ex_seen_add(r->seen, u->fp);
-		ex_fpset_del(&r->held, u->fp);
+		ex_seen_add(r->seen, r->q[r->qhead].fp);
 		r->qhead++;
 		r->qlen--;
 	}
-	if (r->qlen == 0)
+	if (r->qlen == 0) {
 		r->qhead = 0;
+		ex_fpset_clear(&r->held);
+	}
 }
 
 static void
 filter_rec(struct run *r, struct rec *rec, void *ctx)
 {
+	struct unwritten *u;
+
 	(void)ctx;
 	if (rec->haskey && (ex_seen_has(r->seen, rec->fp) ||
-	    !ex_fpset_add(&r->held, rec->fp))) {
+	    ex_fpset_has(&r->held, rec->fp))) {
 		r->ndup++;
 		return;
 	}
+	/* before this record is held: a flush may empty the held set */
+	if (r->out.len + EX_TAG_MAX + rec->len + 1 > r->out.cap) {
+		ex_out_flush(&r->out);
+		written(r);
+	}
+	if (r->out.broken)
+		return; /* nothing more is written: the batch ends here */
 	ex_out_rec(&r->out, rec->off, rec->payload, rec->len, !r->o->strip);
 	r->nout++;
-	if (rec->haskey) {
-		struct unwritten *u;
-
-		if (r->qhead + r->qlen == r->qcap) {
-			if (r->qhead) {
-				memmove(r->q, r->q + r->qhead,
-				    r->qlen * sizeof *r->q);
-				r->qhead = 0;
-			} else {
-				r->qcap = r->qcap ? 2 * r->qcap : 1024;
-				r->q = ex_realloc(r->q, r->qcap * sizeof *r->q);
-			}
-		}
-		u = &r->q[r->qhead + r->qlen++];
-		memcpy(u->fp, rec->fp, EX_FP_LEN);
-		u->end = r->out.written + r->out.len;
+	if (!rec->haskey)
+		return;
+	ex_fpset_add(&r->held, rec->fp);
+	if (r->qhead + r->qlen == r->qcap) {
+		r->qcap = r->qcap ? 2 * r->qcap : 1024;
+		r->q = ex_realloc(r->q, r->qcap * sizeof *r->q);
 	}
-	if (r->qlen && r->q[r->qhead].end <= r->out.written)
-		written(r);
+	u = &r->q[r->qhead + r->qlen++];
+	memcpy(u->fp, rec->fp, EX_FP_LEN);
+	u->end = r->out.written + r->out.len;
 }
 
 /* Write each batch, then commit the keys of what was written. */

@@ -64,6 +64,13 @@ USAGE='usage: dedup [-epvw] -s seenfile [-k name | -f field [-d delim]] [-m pass
 	assert_output ""
 }
 
+@test "a duplicate right after its first copy is dropped, also across the output buffer's flushes" {
+	# pairs of one key: many of them straddle a flush of the buffer
+	seq 0 99999 | awk '{ print; print }' | tagit 0 >in
+	dedup -s seen <in >out
+	awk 'NR % 2 == 1' in | cmp - out
+}
+
 @test "-p writes payloads only" {
 	printf 'x\ty\nz\nx\ty\n' | tagit 0 >in
 	run -0 dedup -p -s seen <in
