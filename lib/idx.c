@@ -5,6 +5,7 @@
 
 #include "durable.h"
 #include "err.h"
+#include "hex.h"
 #include "idx.h"
 #include "linefile.h"
 #include "segcat.h"

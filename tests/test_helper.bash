@@ -57,3 +57,108 @@ tally() {
 	printf '%s\t%s\t%s\n' "$1" "$BATS_TEST_DESCRIPTION" "$2" \
 	    >>"$EXACTLY_STATS"
 }
+
+# --- Helpers shared by the consumer tests ------------------------------------
+#
+# (A .bats file that needs a helper of the same name with another meaning
+# defines its own after load, which replaces the one here.)
+
+# tagit FIRST: tag stdin's lines from offset FIRST, byte for byte.
+tagit() {
+	LC_ALL=C awk -v f="$1" '{ printf "%d\t%s\n", f + NR - 1, $0 }'
+}
+
+# mksink: ./sink, which appends each record it is given to ./ledger and
+# then acknowledges it (echoes it back), line by line.
+mksink() {
+	cat >sink <<-'SINK'
+	#!/bin/sh
+	# process an event: append it to the ledger, then acknowledge it
+	while IFS= read -r ev; do
+		printf '%s\n' "$ev" >>ledger
+		printf '%s\n' "$ev"
+	done
+	SINK
+	chmod +x sink
+}
+
+# consume STAGES [LOG]: one run of "logcat -o off LOG | STAGES" (LOG
+# events.log) in its own session, so that a crash of its process group
+# never reaches bats; its status is left in $status.  Then settle.
+consume() {
+	run setsid -w sh -c "logcat -o off ${2:-events.log} | $1 >/dev/null"
+	settle
+}
+
+# released FILE: wait (at most 10 s) until FILE's consumer is gone: a
+# consumer of another process group may take it.  (A killed pipeline's
+# stages die a moment after the shell that ran them was reaped.)  The
+# probe is a commit on no input, in a session of its own: it commits
+# nothing, and exits 75 only while FILE is held.
+released() {
+	local st
+	for _ in $(seq 1000); do
+		st=0
+		setsid -w commit -o "$1" </dev/null >/dev/null 2>&1 || st=$?
+		[ "$st" != 75 ] && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
+# settle: after a run, wait until its consumer of ./off is gone, keeping
+# the run's $status.
+settle() {
+	local st=$status
+	released off || fail "off is still held 10 s after the run"
+	status=$st
+}
+
+# holder_pid FILE: the pid recorded in FILE.lock, once a holder wrote it.
+holder_pid() {
+	for _ in $(seq 500); do
+		if [ -s "$1.lock" ]; then
+			awk '{ print $1 }' "$1.lock"
+			return 0
+		fi
+		sleep 0.01
+	done
+	return 1
+}
+
+# until_file FILE TEXT: wait (at most 5 s) until FILE holds TEXT.
+until_file() {
+	for _ in $(seq 500); do
+		[ "$(cat "$1" 2>/dev/null)" = "$2" ] && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
+# until_exists FILE: wait (at most 5 s) until FILE exists.
+until_exists() {
+	for _ in $(seq 500); do
+		[ -e "$1" ] && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
+# keys FILE...: the click_ids of the events in the FILEs, sorted, each as
+# often as it occurs; keyset: each once.
+keys() {
+	cat "$@" | grep -ao '"click_id":"[^"]*"' | cut -d'"' -f4 | sort
+}
+
+keyset() {
+	keys "$@" | uniq
+}
+
+# delivered FILE: how many whole records FILE holds, checking that they
+# are the first records of ./want, in order.
+delivered() {
+	local k
+	k=$(tr -cd '\n' <"$1" | wc -c)
+	cmp -s <(head -n "$k" "$1") <(head -n "$k" want) || return 1
+	echo "$k"
+}
