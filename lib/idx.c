@@ -5,9 +5,9 @@
 
 #include "durable.h"
 #include "err.h"
+#include "hex.h"
 #include "idx.h"
 #include "linefile.h"
-#include "segcat.h"
 #include "tag.h"
 
 #define IDX_MAGIC "exactly-index 1"

@@ -50,8 +50,4 @@ struct ex_catent *ex_cat_add(struct ex_cat *c);
 
 void ex_cat_free(struct ex_cat *c);
 
-/* Lower-case hex of n bytes into out (2n+1 bytes); and back, 0 or -1. */
-void ex_hex(const unsigned char *p, size_t n, char *out);
-int ex_unhex(const char *s, size_t len, unsigned char *p, size_t n);
-
 #endif
