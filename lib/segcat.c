@@ -63,8 +63,9 @@ parse(void *ctx, char *line, size_t len)
 
 	if (words(line, len, w, wl, 4) != 4)
 		return "expected FIRST COUNT FPLEN FPHASH";
-	prev = c->n ? &c->e[c->n - 1] : NULL;
+	/* add first: it may move the array, and prev with it */
 	e = ex_cat_add(c);
+	prev = c->n > 1 ? &c->e[c->n - 2] : NULL;
 	if (ex_off_parse(w[0], wl[0], &e->first))
 		return "bad FIRST offset";
 	if (wl[1] == 1 && w[1][0] == '-')

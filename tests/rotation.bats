@@ -440,3 +440,30 @@ delivered() {
 	run -0 cut -d' ' -f1 st/off.idx
 	assert_output "$(printf 'exactly-index\n30000')"
 }
+
+# segments N: N rotated segments, events.log.N (oldest) to events.log.1,
+# holding events 0 to N-1, one each, made by one awk.
+segments() {
+	awk -v n="$1" 'BEGIN {
+		for (i = 0; i < n; i++) {
+			f = "events.log." (n - i)
+			printf "{\"n\":%d,\"pad\":\"%s\"}\n", i, substr("abcdefghijklmnopqrstuvwxyz0123456789", 1 + i % 30) >f
+			close(f)
+		}
+	}'
+}
+
+@test "more than 4096 segments: every later run reads the catalogue" {
+	segments 5000
+	w 5000 5009
+	consume
+	run -0 wc -l <st/off.seg
+	assert_output 5002
+	w 5010 5019
+	consume
+	w 5020 5029
+	consume
+	delivered 0 5029
+	run -0 logcat -s 4998 -n 3 events.log*
+	assert_output "$(want 4998 5000)"
+}
