@@ -55,8 +55,11 @@ parse(void *ctx, char *line, size_t len)
 int
 ex_idx_load(struct ex_idx *x, const char *path)
 {
+	static const char *const magic[] = { IDX_MAGIC, NULL };
+	int which;
+
 	memset(x, 0, sizeof *x);
-	return ex_linefile_load(path, IDX_MAGIC, "resume index",
+	return ex_linefile_load(path, magic, &which, "resume index",
 	    " (the index is a cache: delete it to rebuild it)", parse, x);
 }
 
