@@ -172,21 +172,31 @@ setup() {
 	ev_delivered 0 229
 }
 
-@test "copytruncate of a file never read to its end, with an unterminated line" {
+@test "copytruncate cuts a block-buffered writer's line in two: the halves are one record" {
 	lr_conf 'rotate 5' copytruncate
-	ev_write 0 9
-	printf '{"n":10,"pad":"unfinished' >>events.log
-	cron_consume
-	ev_delivered 0 9
+	# the writer's buffer went out in the middle of event 3
+	printf '{"id":1}\n{"id":2}\n{"id":3,"msg":"hel' >events.log
+	set -o pipefail
+	logcat -o st/off events.log* | dedup -s st/seen -k id | commit -a -o st/off >>got
+	assert_equal "$(cat got)" "$(printf '0\t{"id":1}\n1\t{"id":2}')"
 	lr_rotate
-	ev_write 11 19
-	cron_consume
-	# the line cut by the rotation is a record of the old segment, whole
-	# as it was copied; nothing of it is written twice
-	run -0 logcat -s 10 -n 1 events.log*
-	assert_output "$(printf '10\t{"n":10,"pad":"unfinished')"
-	run -0 sed -n '11,$p' got
-	assert_output "$(printf '10\t{"n":10,"pad":"unfinished'; echo; ev_want 11 19)"
+	run -0 cat events.log.1
+	assert_output '{"id":1}
+{"id":2}
+{"id":3,"msg":"hel'
+	# its next write goes to the truncated file
+	printf 'lo"}\n{"id":4}\n' >>events.log
+	run -0 --separate-stderr sh -c 'logcat -o st/off events.log* | dedup -s st/seen -k id | commit -a -o st/off'
+	assert_output "$(printf '2\t{"id":3,"msg":"hello"}\n3\t{"id":4}')"
+	assert_equal "$stderr" ""
+	assert_equal "$(cat st/off)" 4
+	# the same record, read again from anywhere
+	run -0 logcat -s 2 events.log*
+	assert_output "$(printf '2\t{"id":3,"msg":"hello"}\n3\t{"id":4}')"
+	run -0 logcat -s 3 events.log*
+	assert_output "$(printf '3\t{"id":4}')"
+	run -0 logcat events.log.1 events.log
+	assert_output "$(printf '0\t{"id":1}\n1\t{"id":2}\n2\t{"id":3,"msg":"hello"}\n3\t{"id":4}')"
 }
 
 @test "files given in any order are the same log" {
@@ -244,34 +254,61 @@ setup() {
 	assert_output "$(printf '3\t{"n":3}')"
 }
 
-@test "a truncated and regrown file is a new segment" {
-	ev_write 0 9
-	cron_consume
-	: >events.log
-	ev_write 10 14
-	run -0 --separate-stderr logcat -o st/off events.log
-	assert_output "$(ev_want 10 14)"
-	assert_equal "$stderr" "logcat: the segment holding offsets from 0 on is gone (deleted, or truncated) before it was read to its end: what was written to it after offset 9 is unknown; newer segments are numbered from offset 10"
-	echo 15 >st/off
-	ev_write 15 16
-	run -0 --separate-stderr logcat -o st/off events.log
-	assert_output "$(ev_want 15 16)"
+@test "the live file emptied between runs, empty or written again: exit 65, nothing written, the remedy" {
+	printf '1\n2\n3\n' >log
+	logcat -o st/off log | commit -a -o st/off >/dev/null
+	gone="logcat: the segment holding offsets from 0 on is gone (deleted, truncated or replaced) before it was read to its end, and the last offset read from it is 2: what was written to it after that is unknown (st/off: committed offset 3; give the rotated files too, as log* does, or -r earliest to accept the loss and number what follows from offset 3)"
+	: >log
+	run -65 --separate-stderr logcat -o st/off log
+	assert_output ""
+	assert_equal "$stderr" "$gone"
+	# a new line in it changes nothing
+	printf '4\n' >>log
+	run -65 --separate-stderr logcat -o st/off log
+	assert_output ""
+	assert_equal "$stderr" "$gone"
+	run -65 --separate-stderr logcat -o st/off -n 1 log
+	assert_equal "$stderr" "$gone"
+	# the loss accepted once: what follows is numbered on
+	run -0 --separate-stderr logcat -r earliest -o st/off log
+	assert_output "$(printf '3\t4')"
+	assert_equal "$stderr" "logcat: the segment holding offsets from 0 on is gone (deleted, truncated or replaced) before it was read to its end, and the last offset read from it is 2: what was written to it after that is lost; -r earliest: numbering what follows from offset 3"
+	run -0 --separate-stderr logcat -o st/off log
+	assert_output "$(printf '3\t4')"
 	assert_equal "$stderr" ""
 }
 
-@test "a deleted live segment: newer ones continue after what was committed" {
-	ev_write 0 9
-	cron_consume
-	rm events.log
-	ev_write 10 14
-	mv events.log events.log.1
-	ev_write 15 19
-	run -0 --separate-stderr logcat -o st/off events.log*
-	assert_output "$(ev_want 10 19)"
-	assert_equal "$stderr" "logcat: the segment holding offsets from 0 on is gone (deleted, or truncated) before it was read to its end: what was written to it after offset 9 is unknown; newer segments are numbered from offset 10"
+@test "the live file renamed, a new one begun, the renamed one deleted, between runs: exit 65" {
+	printf '1\n2\n3\n' >log
+	logcat -o st/off log | commit -a -o st/off >/dev/null
+	mv log log.1
+	printf '4\n' >log
+	rm log.1
+	run -65 --separate-stderr logcat -o st/off log
+	assert_output ""
+	assert_equal "$stderr" "logcat: the segment holding offsets from 0 on is gone (deleted, truncated or replaced) before it was read to its end, and the last offset read from it is 2: what was written to it after that is unknown (st/off: committed offset 3; give the rotated files too, as log* does, or -r earliest to accept the loss and number what follows from offset 3)"
+	run -0 --separate-stderr logcat -r earliest -o st/off log
+	assert_output "$(printf '3\t4')"
+	run -0 --separate-stderr logcat -o st/off log
+	assert_output "$(printf '3\t4')"
+	assert_equal "$stderr" ""
 }
 
-@test "a segment deleted before any of it was committed: -r decides" {
+@test "a live segment deleted while more had been read than committed: numbered on after what was read" {
+	ev_write 0 9
+	# read to 9, but only 0-4 committed (the consumer died)
+	logcat -o st/off events.log >/dev/null
+	echo 5 >st/off
+	rm events.log
+	ev_write 10 14
+	run -65 --separate-stderr logcat -o st/off events.log
+	assert_equal "$stderr" "logcat: the segment holding offsets from 0 on is gone (deleted, truncated or replaced) before it was read to its end, and the last offset read from it is 9: what was written to it after that is unknown (st/off: committed offset 5; give the rotated files too, as log* does, or -r earliest to accept the loss and number what follows from offset 10)"
+	# offsets 5-9 were handed out once: they are not given to other records
+	run -0 --separate-stderr logcat -r earliest -o st/off events.log
+	assert_output "$(ev_want 10 14)"
+}
+
+@test "a segment deleted before any of it was read: -r decides" {
 	ev_write 0 9
 	run -0 logcat -o st/off -n 0 events.log
 	assert_output ""
@@ -279,10 +316,10 @@ setup() {
 	ev_write 10 14
 	run -65 --separate-stderr logcat -o st/off events.log
 	assert_output ""
-	assert_equal "$stderr" "logcat: the segment holding offsets from 0 on is gone with none of it committed: how many records it held is unknown (st/off: committed offset 0; -r earliest or latest to number newer segments from offset 0)"
+	assert_equal "$stderr" "logcat: the segment holding offsets from 0 on is gone (deleted, truncated or replaced) before it was read to its end, and none of it was read: what was written to it after that is unknown (st/off: committed offset 0; give the rotated files too, as log* does, or -r earliest to accept the loss and number what follows from offset 0)"
 	run -0 --separate-stderr logcat -r earliest -o st/off events.log
 	assert_output "$(ev_want 10 14 | sed 's/^1\([0-4]\)\t/\1\t/')"
-	assert_equal "$stderr" "logcat: the segment holding offsets from 0 on is gone with none of it committed; newer segments are numbered from offset 0"
+	assert_equal "$stderr" "logcat: the segment holding offsets from 0 on is gone (deleted, truncated or replaced) before it was read to its end, and none of it was read: what was written to it after that is lost; -r earliest: numbering what follows from offset 0"
 }
 
 @test "the catalogue: malformed is exit 65, never a reset" {
@@ -311,19 +348,17 @@ setup() {
 	ev_write 30000 30009
 	cron_consume
 	ev_delivered 0 30009
-	# stale: the file was replaced by one with the same beginning
+	# stale: every checkpoint a byte off
 	cp st/off.idx idx.ok
-	head -n 20000 events.log >e2
-	ev_want 20000 20004 | cut -f2 >>e2
-	mv e2 events.log
+	awk 'NR == 1 { print; next } { $3 = $3 + 1; print }' idx.ok >st/off.idx
 	echo 20000 >st/off
-	run -0 logcat -o st/off events.log
+	run -0 logcat -o st/off -n 5 events.log
 	assert_output "$(ev_want 20000 20004)"
 	# foreign: an index of another log
 	cp idx.ok st/off.idx
 	sed -i 's/^\([0-9]*\) \([0-9]*\) \([0-9]*\) .*/\1 \2 \3 00000000000000000000000000000000/' st/off.idx
 	echo 20001 >st/off
-	run -0 logcat -o st/off events.log
+	run -0 logcat -o st/off -n 4 events.log
 	assert_output "$(ev_want 20001 20004)"
 	rm st/off.idx
 	run -0 logcat -o st/off -n 1 events.log
@@ -413,4 +448,178 @@ segments() {
 	ev_delivered 0 5029
 	run -0 logcat -s 4998 -n 3 events.log*
 	assert_output "$(ev_want 4998 5000)"
+}
+
+# ---- identity: a segment is told from another by its content, never by a guess
+
+@test "a short segment and a new file that begin with the same header are two segments" {
+	echo 'ts,user,amount' >ev.csv
+	logcat -o st/off ev.csv* | commit -a -o st/off -- cat >got
+	echo 'T10,alice,10' >>ev.csv
+	echo 'T10,bob,20' >>ev.csv
+	mv ev.csv ev.csv.1
+	printf 'ts,user,amount\nT11,carol,30\nT11,dave,40\n' >ev.csv
+	run -0 --separate-stderr sh -c 'logcat -o st/off ev.csv* | commit -a -o st/off -- cat'
+	assert_output "$(printf '1\tT10,alice,10\n2\tT10,bob,20\n3\tts,user,amount\n4\tT11,carol,30\n5\tT11,dave,40')"
+	assert_equal "$stderr" ""
+	assert_equal "$(cat st/off)" 6
+	run -0 logcat -s 0 ev.csv*
+	assert_output "$(printf '0\tts,user,amount\n1\tT10,alice,10\n2\tT10,bob,20\n3\tts,user,amount\n4\tT11,carol,30\n5\tT11,dave,40')"
+}
+
+@test "a daily CSV log with a header, one cron run just after a rotation: every event once" {
+	cat >lr.conf <<-EOF
+	$PWD/ev.csv {
+		rotate 7
+		create
+		postrotate
+			echo ts,user,amount >$PWD/ev.csv
+		endscript
+	}
+	EOF
+	set -o pipefail
+	echo ts,user,amount >ev.csv
+	printf '%s\n' T1,a,1 T1,b,2 T1,c,3 >>ev.csv
+	logcat -o st/off ev.csv* | commit -a -o st/off >>got
+	# day 2: the run comes just after the rotation and finds the header
+	lr_rotate
+	logcat -o st/off ev.csv* | commit -a -o st/off >>got
+	printf '%s\n' T2,d,4 T2,e,5 >>ev.csv
+	# day 3: the new file is longer than the day it follows
+	lr_rotate
+	printf '%s\n' T3,f,6 T3,g,7 T3,h,8 T3,i,9 T3,j,10 >>ev.csv
+	logcat -o st/off ev.csv* | commit -a -o st/off >>got
+	lr_rotate
+	printf '%s\n' T4,k,11 T4,l,12 T4,m,13 >>ev.csv
+	logcat -o st/off ev.csv* | commit -a -o st/off >>got
+	# every line of every day, in order, once, numbered from 0
+	cat ev.csv.3 ev.csv.2 ev.csv.1 ev.csv | awk '{ printf "%d\t%s\n", NR - 1, $0 }' >want.txt
+	diff want.txt got
+	assert_equal "$(grep -c '^[0-9]*	T' got)" 13
+}
+
+@test "a segment that two files could be and nothing recorded can tell: exit 65, never a pick" {
+	echo 'ts,user,amount' >ev.csv
+	logcat -o st/off ev.csv* | commit -a -o st/off >got
+	echo 'T10,alice,10' >>ev.csv
+	# rotated and compressed: not the file logcat read, and a new file
+	# that begins with the same header
+	mv ev.csv ev.csv.1
+	gzip ev.csv.1
+	printf 'ts,user,amount\nT11,carol,30\n' >ev.csv
+	cp st/off.seg seg.before
+	run -65 --separate-stderr logcat -o st/off ev.csv*
+	assert_output ""
+	assert_equal "$stderr" "logcat: ev.csv and ev.csv.1.gz both begin as the segment holding offsets from 0 on, and what logcat recorded of it (its first 15 bytes, where reading it stopped, the file that held it) cannot tell which one holds it: run once with only that one among the files given"
+	cmp seg.before st/off.seg
+	# the remedy: once with only the one that holds it
+	run -0 --separate-stderr logcat -o st/off ev.csv.1.gz
+	assert_output "$(printf '1\tT10,alice,10')"
+	echo 2 >st/off
+	run -0 --separate-stderr logcat -o st/off ev.csv*
+	assert_output "$(printf '2\tts,user,amount\n3\tT11,carol,30')"
+	assert_equal "$stderr" ""
+}
+
+# ---- many segments -------------------------------------------------------
+
+@test "1100 segments with ulimit -n 1024: files are not all held open" {
+	ulimit -n 1024
+	segments 1100
+	ev_write 1100 1109
+	cron_consume
+	ev_write 1110 1119
+	cron_consume
+	ev_delivered 0 1119
+	run -0 logcat -s 1098 -n 3 events.log*
+	assert_output "$(ev_want 1098 1100)"
+}
+
+# ---- the offset file and its catalogue ----------------------------------
+
+@test "an offset file copied without its catalogue: exit 65 with the remedy, never renumbered" {
+	lr_conf 'rotate 1' create
+	ev_write 0 99
+	cron_consume
+	lr_rotate
+	ev_write 100 249
+	cron_consume
+	lr_rotate
+	ev_write 250 299
+	# 0-99 are deleted: numbered from the files given, 250 would be 350
+	mkdir clone
+	cp st/off clone/off
+	run -65 --separate-stderr logcat -o clone/off events.log*
+	assert_output ""
+	assert_equal "$stderr" "logcat: clone/off: committed offset 250, but there is no segment catalogue clone/off.seg beside it, so which offsets the files given hold is unknown (restore clone/off.seg with it; or, if the files given begin at offset 0, create it: printf 'exactly-segments 2\\n' >clone/off.seg)"
+	assert_file_not_exists clone/off.seg
+	run -65 logcat -L -o clone/off events.log*
+	# with its catalogue, the clone reads what the original reads
+	cp st/off.seg clone/
+	run -0 logcat -o clone/off -n 2 events.log*
+	assert_output "$(ev_want 250 251)"
+	run -0 logcat -o st/off -n 2 events.log*
+	assert_output "$(ev_want 250 251)"
+}
+
+@test "a committed offset without a catalogue, told that the files begin at 0" {
+	printf 'a\nb\nc\n' >log
+	echo 2 >st/off
+	run -65 logcat -o st/off log
+	printf 'exactly-segments 2\n' >st/off.seg
+	run -0 --separate-stderr logcat -o st/off log
+	assert_output "$(printf '2\tc')"
+	assert_equal "$stderr" ""
+	# nothing committed, or 0: nothing to renumber
+	rm st/off st/off.seg
+	run -0 logcat -o st/off -n 1 log
+	assert_output "$(printf '0\ta')"
+	rm st/off.seg
+	echo 0 >st/off
+	run -0 logcat -o st/off -n 1 log
+	assert_output "$(printf '0\ta')"
+}
+
+# ---- -L ------------------------------------------------------------------
+
+# state: a checksum of every file under st/ but the lock.
+state() {
+	(cd st && for p in $(ls | grep -v '\.lock$'); do echo "$p $(md5sum <"$p")"; done)
+}
+
+@test "-L: where the log and the consumer stand, with no lock taken and nothing written" {
+	lr_conf 'rotate 1' create
+	ev_write 0 99
+	cron_consume
+	lr_rotate
+	ev_write 100 149
+	cron_consume
+	lr_rotate
+	ev_write 150 159
+	# an unfinished line is no record yet
+	printf '{"n":160' >>events.log
+	before=$(state)
+	# another consumer holds the lock: -L does not wait for it
+	run -0 --separate-stderr flock st/off.lock logcat -L -o st/off events.log*
+	assert_output "$(printf 'events.log\t100\t160\t150\t10')"
+	assert_equal "$stderr" ""
+	assert_equal "$(state)" "$before"
+	# a glob in another order, and the same answer
+	run -0 logcat -L -o st/off events.log.1 events.log
+	assert_output "$(printf 'events.log\t100\t160\t150\t10')"
+	# without -o, the files given alone, numbered from 0
+	run -0 --separate-stderr logcat -L events.log*
+	assert_output "$(printf 'events.log\t0\t60\t-\t-')"
+	# nothing committed yet
+	run -0 logcat -L -o new/off events.log
+	assert_output "$(printf 'events.log\t0\t10\t-\t-')"
+	assert_not_exist new
+	# a consumer ahead of the end, behind the first
+	echo 170 >st/off
+	run -0 logcat -L -o st/off events.log*
+	assert_output "$(printf 'events.log\t100\t160\t170\t-10')"
+	echo 50 >st/off
+	run -0 logcat -L -o st/off events.log*
+	assert_output "$(printf 'events.log\t100\t160\t50\t110')"
+	assert_equal "$(state | grep -v '^off ')" "$(echo "$before" | grep -v '^off ')"
 }
