@@ -91,6 +91,7 @@ struct reader {
 	int lead;           /* its first line ends the record before */
 	int draining;       /* -F: rotated away; read to its end, then seal */
 	int tailseen;       /* it ended without a LF */
+	int watch;          /* -F: keep seen up to date as it is read */
 	int hascheck;       /* -F: check holds the bytes before pos */
 	unsigned char check[EX_FP_HASH];
 };
@@ -236,14 +237,22 @@ older(const void *a, const void *b)
 
 /* The file that holds segment i may be under another name by now (a
  * rotation while this run reads): open it, wherever it is.  -1 if no
- * name given holds it any more. */
+ * name given holds it any more.  A file that is not a regular file (a
+ * pipe) cannot be opened again: it was kept open, and is handed over. */
 static int
 reopen(struct flog *f, size_t i, struct ex_seg *s)
 {
-	const struct ex_seg *was = fileof(f, i);
+	struct ex_seg *was = f->seg[i].file >= 0 ? &f->file[f->seg[i].file].s :
+	    NULL;
 
 	if (!was)
 		return -1;
+	if (was->fd >= 0) {
+		*s = *was;
+		was->fd = -1;
+		was->gz = NULL;
+		return 0;
+	}
 	if (ex_seg_open(s, was->path, 1) == 0) {
 		if (ex_fid_same(&s->fid, &was->fid))
 			return 0;
@@ -280,6 +289,14 @@ bounded(void *ctx, char *buf, size_t n)
 	k = ex_seg_read(&c->s, buf, n);
 	if (k > 0)
 		c->got += (uint64_t)k;
+	/* -F: how far the file went, to know later whether a truncation
+	 * took what was not read yet (once a buffer, not once a line) */
+	if (k > 0 && c->watch) {
+		struct stat st;
+
+		if (fstat(c->s.fd, &st) == 0 && (uint64_t)st.st_size > c->seen)
+			c->seen = (uint64_t)st.st_size;
+	}
 	return k;
 }
 
@@ -430,6 +447,8 @@ static void snapshot(struct flog *f);
 static void
 freefiles(struct flog *f)
 {
+	for (size_t i = 0; i < f->nfile; i++)
+		ex_seg_close(&f->file[i].s);
 	free(f->file);
 	f->file = NULL;
 	f->nfile = 0;
@@ -460,7 +479,9 @@ scan(struct flog *f, struct ffile ***fresh)
 		x->argi = i;
 		x->rank = rank(f->names[i]);
 		ex_segid_scan(id, f->nfile, &x->s);
-		ex_seg_close(&x->s);
+		/* a pipe's bytes, once read, cannot be read again */
+		if (S_ISREG(x->s.st.st_mode))
+			ex_seg_close(&x->s);
 		f->nfile++;
 	}
 	p = ex_malloc((f->nfile + 1) * sizeof *p);
@@ -770,6 +791,7 @@ segopen(struct flog *f, size_t i)
 	c->plain = !c->lead && !(f->seg[i].counted && c->limit == UINT64_MAX);
 	if (fstat(c->s.fd, &st) == 0)
 		c->seen = (uint64_t)st.st_size;
+	c->watch = (f->flags & EX_LOG_FOLLOW) && !c->s.isgz;
 	f->off = e->first + c->rec;
 	return 0;
 }

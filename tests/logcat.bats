@@ -252,6 +252,17 @@ USAGE='usage: logcat [-Fpv] [-n count] [-o offsetfile | -s offset] [-r earliest|
 	[[ "$stderr" == "logcat: a.gz: bad gzip data after "* ]]
 }
 
+@test "a pipe is a log too: its bytes are read once" {
+	mklog 300 log
+	run -0 sh -c 'cat log | logcat /dev/stdin'
+	assert_output "$(tagged 0 300)"
+	run -0 sh -c 'cat log | logcat -s 298 /dev/stdin'
+	assert_output "$(tagged 298 2)"
+	mkdir st
+	run -0 sh -c 'cat log | logcat -o st/off -n 2 /dev/stdin'
+	assert_output "$(tagged 0 2)"
+}
+
 # --- files that are not there ---------------------------------------------------
 
 @test "a missing file is exit 74 before anything is written" {
