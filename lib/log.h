@@ -2,11 +2,13 @@
  * log.h — a log: records with offsets, read in order from a position on.
  *
  * logcat drives every kind of log through these calls and nothing else.
- * The first kind is the file log (log.c): the files given, plain or gzip,
- * as the segments of one log, numbered so that every record keeps its
- * offset through rotation.  A Kafka partition is the second kind.
+ * The first kind is the file log (filelog.c): the files given, plain or
+ * gzip, as the segments of one log, numbered so that every record keeps
+ * its offset through rotation.  A Kafka partition is the second kind.
  *
- * The contract, for every kind:
+ * A log is opened, then either sought once and read (ex_log_next, and
+ * ex_log_wait under EX_LOG_FOLLOW) or, opened with EX_LOG_LIST, asked
+ * where it stands; then closed.  The contract, for every kind:
  *
  *  - Offsets strictly increase from one record to the next, and may have
  *    gaps (a compacted partition).  A record keeps its offset: read again
@@ -22,11 +24,12 @@
  *    offset 0, a partition's first offset).  Records the start asks for
  *    that are no longer in the log (deleted, rotated away, below a
  *    partition's first retained offset), and a start beyond the end, follow
- *    policy (logcat -r): EX_LOG_ERROR dies 65 with nothing handed out and
- *    a message naming them and the remedy; EX_LOG_EARLIEST warns and goes
- *    on at the oldest record still present after them; EX_LOG_LATEST warns
- *    and starts after the newest.  from says where the start came from, for
- *    those messages ("st/off: committed offset 42").
+ *    policy (logcat -r): EX_LOG_ERROR dies 65 with a message naming them and
+ *    the remedy, having handed out no record after them;
+ *    EX_LOG_EARLIEST warns and goes on at the oldest record still present
+ *    after them; EX_LOG_LATEST warns and starts after the newest.  from
+ *    says where the start came from, for those messages ("st/off:
+ *    committed offset 42").
  *
  *  - ex_log_next hands out the next record; r->data stays valid until the
  *    next call.  It returns 0 when the log is at its end.  Without
