@@ -333,6 +333,7 @@ readlog(const struct opts *o, char **files, int n)
 	/* a reader that went away is not an error for a filter */
 	ex_out_flush(&out);
 	ex_log_close(log);
+	ex_out_free(&out);
 	ex_store_close(store);
 	if (o->verbose)
 		summary(&t);
@@ -366,6 +367,7 @@ list(const struct opts *o, char **files, int n)
 	}
 	ex_out_flush(&out);
 	ex_log_close(log);
+	ex_out_free(&out);
 	ex_store_close(store);
 }
 
