@@ -162,3 +162,85 @@ delivered() {
 	cmp -s <(head -n "$k" "$1") <(head -n "$k" want) || return 1
 	echo "$k"
 }
+
+# ---- logs that rotate: rotation.bats, follow.bats -----------------------
+#
+# events.log holds numbered events, event N being the log's record N, so a
+# test says which records must have arrived with ev_want A B.  Events vary
+# in length, so that byte positions differ from one event to the next.
+
+EV_PAD=abcdefghijklmnopqrstuvwxyz0123456789
+
+# ev_write A B: append events A..B to events.log, opening it for every
+# line, as a writer that reopens its log after rotation does.
+ev_write() {
+	awk -v a="$1" -v b="$2" -v pad="$EV_PAD" 'BEGIN {
+		for (i = a; i <= b; i++) {
+			printf "{\"n\":%d,\"pad\":\"%s\"}\n", i, substr(pad, 1 + i % 30) >>"events.log"
+			close("events.log")
+		}
+	}'
+}
+
+# ev_want A B: the tagged records of events A..B.
+ev_want() {
+	awk -v a="$1" -v b="$2" -v pad="$EV_PAD" 'BEGIN {
+		for (i = a; i <= b; i++)
+			printf "%d\t{\"n\":%d,\"pad\":\"%s\"}\n", i, i, substr(pad, 1 + i % 30)
+	}'
+}
+
+# lr_conf OPTION...: the logrotate configuration of events.log, lr.conf.
+lr_conf() {
+	{
+		echo "$PWD/events.log {"
+		printf '\t%s\n' "$@"
+		echo "}"
+	} >lr.conf
+}
+
+# lr_rotate: rotate now, with Debian's logrotate and a private state file.
+lr_rotate() {
+	command -v logrotate >/dev/null || PATH=$PATH:/usr/sbin
+	logrotate -s lr.state -f lr.conf
+}
+
+# cron_consume [LOGCAT OPTION...]: one run of an at-least-once consumer,
+# as cron starts it: logcat of events.log*, then commit -a, appending what
+# was delivered to got.
+cron_consume() {
+	set -o pipefail
+	logcat -o st/off "$@" events.log* | commit -a -o st/off >>got
+}
+
+# ev_delivered A B: got holds events A..B, each exactly once, at its
+# offset, in order.
+ev_delivered() {
+	ev_want "$1" "$2" >want.txt
+	touch got
+	diff want.txt got
+}
+
+# live_consume ARG...: logcat -F -o st/off ARG... | commit -a -o st/off
+# -t 100 in the background, into out, err (logcat's) and cerr (commit's);
+# pid is logcat's, cpid the pipeline's, status logcat's exit status once
+# it ended.
+live_consume() {
+	{ logcat -F -o st/off "$@" 2>err & echo $! >pid; wait $!; echo $? >status; } |
+	    commit -a -o st/off -t 100 >out 2>cerr 3>&- &
+	echo $! >cpid
+	for ((t = 0; t < 100; t++)); do
+		[ -s pid ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# live_finish: SIGTERM to the logcat of live_consume; the pipeline ends,
+# logcat with status 0.
+live_finish() {
+	kill -TERM "$(cat pid)"
+	wait "$(cat cpid)" || return
+	rm pid
+	[ "$(cat status)" = 0 ]
+}
