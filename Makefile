@@ -36,7 +36,7 @@ SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 DEBS = build-essential libsodium-dev zlib1g-dev pkg-config bats bats-assert \
        bats-support bats-file mandoc logrotate sqlite3 mawk logtail \
        clang libclang-rt-14-dev fiu-utils util-linux coreutils parallel bc \
-       python3-fusepy
+       python3-fusepy librdkafka-dev kcat
 
 all: $(TOOLS)
 
@@ -49,6 +49,11 @@ $(TOOLS): %: cmd/%.o lib/libexactly.a
 lib/libexactly.a: $(LIBOBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIBOBJ)
+
+# tests/kafka.bats: librdkafka's mock cluster in a process of its own.
+tests/kmock: tests/kmock.c
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags rdkafka) $(LDFLAGS) \
+	    -o $@ $< $(shell pkg-config --libs rdkafka 2>/dev/null || echo -lrdkafka)
 
 # Installs the missing Debian packages when root; otherwise says how.
 deps:
@@ -170,7 +175,8 @@ install: all
 	done
 
 clean:
-	rm -f $(TOOLS) cmd/*.o lib/*.o lib/libexactly.a $(UNIT) tests/faults/shim.so
+	rm -f $(TOOLS) cmd/*.o lib/*.o lib/libexactly.a $(UNIT) tests/faults/shim.so \
+	    tests/kmock
 	rm -rf fuzz/out build
 
 .PHONY: all deps check unit fuzz fuzz-check valgrind lint lint-man demo bench bench-large asan install clean
