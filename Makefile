@@ -14,12 +14,24 @@ WARN     = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wwrite-strings \
 ifeq ($(CI),true)
 WARN    += -Werror
 endif
+# KAFKA=no builds without librdkafka: lib/knone.c stands in for the files
+# that need it, and a kafka:// name is then a usage error saying so.
+KAFKA   ?= yes
+KAFKASRC = lib/kafka.c lib/kread.c lib/kstore.c lib/klist.c
+ifeq ($(KAFKA),no)
 PKGS     = libsodium zlib
+LIBSKIP  = $(KAFKASRC)
+KAFKABIN =
+else
+PKGS     = libsodium zlib rdkafka
+LIBSKIP  = lib/knone.c
+KAFKABIN = tests/kmock tests/kdrive
+endif
 ALL_CFLAGS = $(WARN) $(CFLAGS) -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -lz)
+LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -lz $(if $(KAFKABIN),-lrdkafka))
 
 TOOLS    = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
-LIBSRC   = $(wildcard lib/*.c)
+LIBSRC   = $(filter-out $(LIBSKIP),$(wildcard lib/*.c))
 LIBOBJ   = $(LIBSRC:.c=.o)
 HDRS     = $(wildcard lib/*.h)
 PAGES    = $(wildcard man/*.[1-8])
@@ -50,10 +62,18 @@ lib/libexactly.a: $(LIBOBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIBOBJ)
 
-# tests/kafka.bats: librdkafka's mock cluster in a process of its own.
+# The objects of one KAFKA= setting must not be linked under the other.
+lib/.kafka-$(KAFKA):
+	rm -f lib/.kafka-* lib/*.o lib/libexactly.a
+	touch $@
+$(LIBOBJ): lib/.kafka-$(KAFKA)
+
+# tests/kafka.bats: the mock cluster, and lib/kafka driven directly.
 tests/kmock: tests/kmock.c
-	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags rdkafka) $(LDFLAGS) \
-	    -o $@ $< $(shell pkg-config --libs rdkafka 2>/dev/null || echo -lrdkafka)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+tests/kdrive: tests/kdrive.c lib/libexactly.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Installs the missing Debian packages when root; otherwise says how.
 deps:
@@ -72,7 +92,7 @@ deps:
 	fi
 
 check: deps
-	$(MAKE) all tests/faults/shim.so
+	$(MAKE) all tests/faults/shim.so $(KAFKABIN)
 	$(MAKE) unit
 	$(MAKE) fuzz-check
 	bats --jobs 2 --no-parallelize-within-files tests
@@ -153,7 +173,11 @@ $(ASAN_DIR)/%: cmd/%.c $(LIBSRC) $(HDRS)
 	@mkdir -p $(ASAN_DIR)
 	$(CC) $(WARN) $(SANFLAGS) -Ilib -o $@ $< $(LIBSRC) $(LDLIBS)
 
-asan: $(TOOLS:%=$(ASAN_DIR)/%)
+$(ASAN_DIR)/kdrive: tests/kdrive.c $(LIBSRC) $(HDRS)
+	@mkdir -p $(ASAN_DIR)
+	$(CC) $(WARN) $(SANFLAGS) -Ilib -o $@ $< $(LIBSRC) $(LDLIBS)
+
+asan: $(TOOLS:%=$(ASAN_DIR)/%) $(if $(KAFKABIN),$(ASAN_DIR)/kdrive tests/kmock)
 	@rm -rf $(ASAN_DIR)/log && mkdir -p $(ASAN_DIR)/log
 	@t0=$$(date +%s); \
 	$(ASAN_ENV) EXACTLY_BIN=$(CURDIR)/$(ASAN_DIR) CHAOS_SEEDS=$(ASAN_CHAOS_SEEDS) \
@@ -175,8 +199,8 @@ install: all
 	done
 
 clean:
-	rm -f $(TOOLS) cmd/*.o lib/*.o lib/libexactly.a $(UNIT) tests/faults/shim.so \
-	    tests/kmock
+	rm -f $(TOOLS) cmd/*.o lib/*.o lib/libexactly.a lib/.kafka-* $(UNIT) \
+	    tests/faults/shim.so tests/kmock tests/kdrive
 	rm -rf fuzz/out build
 
 .PHONY: all deps check unit fuzz fuzz-check valgrind lint lint-man demo bench bench-large asan install clean

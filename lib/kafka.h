@@ -30,8 +30,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "out.h"
+
 /* Whether name is a kafka:// name (a log, a store or a topic). */
 int ex_kafka_name(const char *name);
+
+/* Route librdkafka's own log lines to stderr (-v) or nowhere.  Set once,
+ * after the options are parsed. */
+void ex_kafka_verbose(int on);
 
 /* ---- Names */
 
@@ -49,5 +55,84 @@ struct ex_kurl {
 int ex_kurl_parse(const char *name, int form, struct ex_kurl *u, char *why,
     size_t n);
 void ex_kurl_free(struct ex_kurl *u);
+
+/* ---- The partition reader: the log interface's Kafka kind */
+
+enum { EX_KRESET_ERROR, EX_KRESET_EARLIEST, EX_KRESET_LATEST }; /* -r */
+
+#define EX_KLOG_FOLLOW 1 /* -F: no end; ex_klog_wait for more */
+#define EX_KLOG_FIRST  2 /* start at the first retained offset (a group
+			  * that never committed); start is ignored */
+
+struct ex_klog;
+
+/* Open the partition named (EX_KURL_LOG) at start.  An offset below the
+ * first retained or past the end follows reset: exit 65 naming the gone
+ * range or the end, or a warning and the first or the end. */
+struct ex_klog *ex_klog_open(const char *name, uint64_t start, int reset,
+    int flags);
+
+/* The next record: 1 with its offset and value (valid until the next
+ * call); 0 when there is none now: without EX_KLOG_FOLLOW, the end the
+ * partition had at open was reached, for good.  -1: the reader stopped
+ * (a value holding an LF, offsets gone under it, the cluster failed);
+ * the caller writes out the records it has, then calls ex_klog_die. */
+int ex_klog_next(struct ex_klog *k, uint64_t *off, const char **val,
+    size_t *len);
+
+/* Say why the reader stopped and exit with its status (65 or 74). */
+_Noreturn void ex_klog_die(struct ex_klog *k);
+
+/* Whether everything up to the newest end seen was read. */
+int ex_klog_atend(const struct ex_klog *k);
+
+/* Readable when ex_klog_next may have a record again (for a poll loop of
+ * the caller's own); ex_klog_wait waits on it, up to ms (-1: for ever).
+ * 1 if so, 0 on timeout or a signal. */
+int ex_klog_fd(const struct ex_klog *k);
+int ex_klog_wait(struct ex_klog *k, int ms);
+
+/* Where reading started (after -r), the first offset retained at open,
+ * and the end: the offset after the newest committed message at open, or
+ * under EX_KLOG_FOLLOW the newest seen since. */
+uint64_t ex_klog_start(const struct ex_klog *k);
+uint64_t ex_klog_first(const struct ex_klog *k);
+uint64_t ex_klog_end(const struct ex_klog *k);
+
+void ex_klog_close(struct ex_klog *k);
+
+/* ---- The offset store: store.h's Kafka kind */
+
+#define EX_KSTORE_WAIT 1 /* wait for another consumer on this host */
+#define EX_KSTORE_PEEK 2 /* read only: no lock, no checks */
+
+struct ex_kstore;
+
+/*
+ * Open GROUP's offset for the partition (EX_KURL_STORE).  Unless PEEK:
+ * take this host's lock on it (exit 75 if another consumer holds it; the
+ * stages of one pipeline share it) and refuse a group with subscribed
+ * members (exit 75), since it would reject our commits.
+ */
+struct ex_kstore *ex_kstore_open(const char *name, int flags);
+
+/* 0 if the group never committed the partition; 1 with *off. */
+int ex_kstore_read(struct ex_kstore *s, uint64_t *off);
+
+/* Commit off, synchronously.  First the group's offset must still be the
+ * one we last saw: if another consumer moved it, exit 75 and nothing is
+ * committed.  A failed or timed-out commit is exit 74 with the broker's
+ * reason, and nothing is claimed. */
+void ex_kstore_write(struct ex_kstore *s, uint64_t off);
+
+void ex_kstore_close(struct ex_kstore *s);
+
+/* ---- -L */
+
+/* One line per partition of the topic (or the one named):
+ * NAME FIRST END COMMITTED LAG, tab-separated.  Without a group,
+ * COMMITTED and LAG are "-"; for a partition the group never committed,
+ * COMMITTED is "-" and LAG counts from FIRST, where its reader starts. */
+void ex_kafka_list(const char *name, struct ex_out *out);
 
 #endif

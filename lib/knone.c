@@ -1,0 +1,133 @@
+/*
+ * kafka.h in a build without librdkafka (make KAFKA=no): every kafka://
+ * name is a usage error saying so.  Only the openers can be reached; the
+ * rest exist for the linker.
+ */
+#include <stdlib.h>
+
+#include "err.h"
+#include "kafka.h"
+
+static _Noreturn void
+none(const char *name)
+{
+	ex_diex(EXIT_USAGE, "%s: this build has no Kafka support (it was "
+	    "made with KAFKA=no)", name);
+}
+
+void
+ex_kafka_verbose(int on)
+{
+	(void)on;
+}
+
+struct ex_klog *
+ex_klog_open(const char *name, uint64_t start, int reset, int flags)
+{
+	(void)start;
+	(void)reset;
+	(void)flags;
+	none(name);
+}
+
+int
+ex_klog_next(struct ex_klog *k, uint64_t *off, const char **val, size_t *len)
+{
+	(void)k;
+	(void)off;
+	(void)val;
+	(void)len;
+	abort();
+}
+
+void
+ex_klog_die(struct ex_klog *k)
+{
+	(void)k;
+	abort();
+}
+
+int
+ex_klog_atend(const struct ex_klog *k)
+{
+	(void)k;
+	abort();
+}
+
+int
+ex_klog_fd(const struct ex_klog *k)
+{
+	(void)k;
+	abort();
+}
+
+int
+ex_klog_wait(struct ex_klog *k, int ms)
+{
+	(void)k;
+	(void)ms;
+	abort();
+}
+
+uint64_t
+ex_klog_start(const struct ex_klog *k)
+{
+	(void)k;
+	abort();
+}
+
+uint64_t
+ex_klog_first(const struct ex_klog *k)
+{
+	(void)k;
+	abort();
+}
+
+uint64_t
+ex_klog_end(const struct ex_klog *k)
+{
+	(void)k;
+	abort();
+}
+
+void
+ex_klog_close(struct ex_klog *k)
+{
+	(void)k;
+}
+
+struct ex_kstore *
+ex_kstore_open(const char *name, int flags)
+{
+	(void)flags;
+	none(name);
+}
+
+int
+ex_kstore_read(struct ex_kstore *s, uint64_t *off)
+{
+	(void)s;
+	(void)off;
+	abort();
+}
+
+void
+ex_kstore_write(struct ex_kstore *s, uint64_t off)
+{
+	(void)s;
+	(void)off;
+	abort();
+}
+
+void
+ex_kstore_close(struct ex_kstore *s)
+{
+	(void)s;
+}
+
+void
+ex_kafka_list(const char *name, struct ex_out *out)
+{
+	(void)out;
+	none(name);
+}
