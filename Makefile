@@ -144,7 +144,7 @@ lint: lint-man
 demo: deps all
 	@sh bench/demo.sh
 
-bench: deps all
+bench: deps all $(KAFKABIN)
 	@for b in bench/[0-9]*.sh; do sh $$b || exit 1; done
 
 # A 100M-key seen-set: minutes and about 3 GB of disk, so not in bench.
