@@ -99,6 +99,7 @@ check: deps
 	$(MAKE) asan ASAN_TESTS='$(ASAN_QUICK)'
 	$(MAKE) valgrind
 	$(MAKE) lint-man
+	$(MAKE) check-nokafka
 
 unit: $(UNIT)
 	@for t in $(UNIT); do ./$$t || exit 1; done
@@ -133,6 +134,20 @@ check-powerloss: deps all
 reliability: deps all tests/faults/shim.so
 	sh tests/reliability.sh
 .PHONY: reliability
+
+# A build without librdkafka still knows a kafka:// name, to refuse it:
+# commit built so into build/nokafka must say so, exit 2.
+check-nokafka:
+	@mkdir -p build/nokafka
+	$(CC) $(WARN) $(CFLAGS) -Ilib -o build/nokafka/commit cmd/commit.c \
+	    $(filter-out $(KAFKASRC),$(wildcard lib/*.c)) \
+	    $(shell pkg-config --libs libsodium zlib 2>/dev/null || echo -lsodium -lz)
+	@out=$$(build/nokafka/commit -o kafka://k1:9092/t/0@g -R 1 2>&1); st=$$?; \
+	case "$$st $$out" in \
+	"2 commit: kafka://k1:9092/t/0@g: this build has no Kafka support"*) ;; \
+	*) echo "check-nokafka: exit $$st: $$out" >&2; exit 1;; \
+	esac
+.PHONY: check-nokafka
 
 lint-man:
 	mandoc -Tlint -Wwarning $(PAGES)
