@@ -487,3 +487,131 @@ teardown() {
 	run -74 --separate-stderr "$KDRIVE" -v read -s 0 kafka://127.0.0.1:1/t/0
 	[[ "$stderr" == *"librdkafka: FAIL: "*"Connection refused"* ]]
 }
+
+# A slow reader that retention overtakes: its queue kept small, its
+# output a pipe nobody reads, 6 MB produced behind it.  What it read is
+# written out; then -r decides about what is gone.
+@test "kafka: retention passing a slow reader follows -r, after what it read" {
+	kmock_start t:1
+	awk 'BEGIN { s = sprintf("%1000s", ""); for (i = 0; i < 2000; i++) print i s }' |
+	    kproduce t 0 -X batch.num.messages=100
+	kconfig "queued.min.messages=1" "queued.max.messages.kbytes=1"
+	mkfifo pipe
+	"$KDRIVE" read -s 0 -p "$(klog t 0)" >pipe 2>err 3>&- &
+	reader=$!
+	exec {slow}<pipe
+	awk 'BEGIN { s = sprintf("%1000s", ""); for (i = 2000; i < 8000; i++) print i s }' |
+	    kproduce t 0 -X batch.num.messages=100
+	first=$(kcat -Q -b "$KB" -t t:0:-2 | awk '{ print $NF }')
+	[ "$first" -gt 2000 ]
+	cat <&"$slow" >got
+	exec {slow}<&-
+	run -65 wait "$reader"
+	read -r last _ < <(tail -1 got)
+	[ "$last" -lt 2000 ]
+	run awk '{ print $1 }' got
+	assert_output "$(seq 0 "$last")"
+	run cat err
+	assert_output "kdrive: $(klog t 0): offsets $((last + 1))-$((first - 1)) ($((first - last - 1)) offsets) are gone: the partition now begins at offset $first (-r earliest or latest to go on)"
+}
+
+# ---- the seed's scenarios on a topic (tests/scenarios.bats on a file)
+
+kafka_scenario_setup() {
+	kmock_start t:1
+	mklog 1000 events.log
+	kproduce t 0 <events.log
+	store=$(klog t 0 g)
+	cat >sink <<-'EOF2'
+	#!/bin/sh
+	while IFS= read -r ev; do
+		printf '%s\n' "$ev" >>ledger
+		printf '%s\n' "$ev"
+	done
+	EOF2
+	chmod +x sink
+	: >ledger
+}
+
+# kconsume STAGES: one run of "kdrive read -o STORE -n 1000 | STAGES" in
+# its own session, its status in $status; then, after a crash, wait until
+# the kernel dropped the killed stages' lock.
+kconsume() {
+	run setsid -w sh -c "'$KDRIVE' read -o '$store' -n 1000 | $1 >/dev/null"
+	local st=$status
+	for _ in $(seq 500); do
+		flock -n "$XDG_RUNTIME_DIR"/exactly/kafka-*-t-0-g.lock true && break
+		sleep 0.01
+	done
+	status=$st
+}
+
+# ledger_is A-B...: the ledger holds exactly those ranges, each once per
+# mention.
+ledger_is() {
+	local r
+	for r in "$@"; do
+		tagged "${r%-*}" $((${r#*-} - ${r%-*} + 1))
+	done | sort >want
+	sort ledger >got
+	cmp -s want got || {
+		diff <(cut -f1 want | uniq -c) <(cut -f1 got | uniq -c) | head >&2
+		return 1
+	}
+}
+
+@test "kafka: commit before processing, crash at 500: 0-499 once, 500-999 never" {
+	kafka_scenario_setup
+	kconsume "commit -b -o '$store' -- crashat 500 -- ./sink"
+	assert_equal "$status" 137
+	assert_equal "$(committed "$store")" 1000
+	kconsume "commit -b -o '$store' -- ./sink"
+	assert_equal "$status" 0
+	ledger_is 0-499
+	assert_equal "$(committed "$store")" 1000
+}
+
+@test "kafka: commit after processing, crash at 500: 0-499 twice, 500-999 once" {
+	kafka_scenario_setup
+	kconsume "commit -a -o '$store' -- crashat 500 -- ./sink"
+	assert_equal "$status" 137
+	assert_equal "$(committed "$store")" none
+	kconsume "commit -a -o '$store' -- ./sink"
+	assert_equal "$status" 0
+	ledger_is 0-499 0-499 500-999
+	assert_equal "$(committed "$store")" 1000
+}
+
+@test "kafka: + dedup -e, crash at 500: every event exactly once" {
+	kafka_scenario_setup
+	kconsume "dedup -w -s seen -k click_id -e -- crashat 500 -- ./sink | commit -a -o '$store'"
+	assert_equal "$status" 137
+	ledger_is 0-499
+	kconsume "dedup -w -s seen -k click_id -e -- ./sink | commit -a -o '$store'"
+	assert_equal "$status" 0
+	ledger_is 0-999
+	assert_equal "$(committed "$store")" 1000
+	kconsume "dedup -w -s seen -k click_id -e -- ./sink | commit -a -o '$store'"
+	ledger_is 0-999
+}
+
+@test "kafka: 3 partitions, 3 pipelines at once: every record once overall" {
+	kmock_start t:3
+	for p in 0 1 2; do
+		mklog 300 "log.$p" $((p * 1000))
+		kproduce t "$p" <"log.$p"
+	done
+	pids=
+	for p in 0 1 2; do
+		setsid -w sh -c "'$KDRIVE' read -o '$(klog t "$p" g)' | commit -a -n 50 -o '$(klog t "$p" g)' -- cat >>out.$p" 3>&- &
+		pids="$pids $!"
+	done
+	for pid in $pids; do
+		wait "$pid"
+	done
+	cat log.0 log.1 log.2 | sort >want
+	cat out.0 out.1 out.2 | cut -f2- | sort >got
+	cmp want got
+	run -0 "$KDRIVE" list "kafka://$KB/t@g"
+	assert_output "$(for p in 0 1 2; do printf 'kafka://%s/t/%d\t0\t300\t300\t0\n' "$KB" "$p"; done)"
+}
