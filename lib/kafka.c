@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "clock.h"
 #include "err.h"
 #include "kclient.h"
 
@@ -247,19 +249,44 @@ ex_kclient_die(struct ex_kclient *c, int status, rd_kafka_resp_err_t err,
 	ex_diex(status, "%s", buf);
 }
 
-int32_t
-ex_kclient_partitions(struct ex_kclient *c, const char *topic, int32_t part)
+/* The topic's metadata; a leader being elected (a topic just created,
+ * a broker restarting) is waited for, within the bound. */
+static const struct rd_kafka_metadata *
+metadata(struct ex_kclient *c, const char *topic)
 {
 	const struct rd_kafka_metadata *md;
 	rd_kafka_topic_t *rkt = rd_kafka_topic_new(c->rk, topic, NULL);
+	int64_t deadline = ex_now_ms() + c->timeout;
 	rd_kafka_resp_err_t err;
-	int32_t n;
+	struct timespec nap = { 0, 100 * 1000 * 1000 };
 
-	err = rd_kafka_metadata(c->rk, 0, rkt, &md, c->timeout);
+	for (;;) {
+		int left = (int)(deadline - ex_now_ms());
+
+		err = rd_kafka_metadata(c->rk, 0, rkt, &md,
+		    left > 0 ? left : 1);
+		if (err)
+			break;
+		if (md->topic_cnt != 1 || md->topics[0].err !=
+		    RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE || left <= 100)
+			break;
+		rd_kafka_metadata_destroy(md);
+		nanosleep(&nap, NULL);
+	}
 	rd_kafka_topic_destroy(rkt);
 	if (err)
 		ex_kclient_die(c, EXIT_IO, err, "cannot reach the cluster in "
 		    "%d ms", c->timeout);
+	return md;
+}
+
+int32_t
+ex_kclient_partitions(struct ex_kclient *c, const char *topic, int32_t part)
+{
+	const struct rd_kafka_metadata *md = metadata(c, topic);
+	rd_kafka_resp_err_t err;
+	int32_t n;
+
 	if (md->topic_cnt != 1 || md->topics[0].err) {
 		err = md->topic_cnt == 1 ? md->topics[0].err :
 		    RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;

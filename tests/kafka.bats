@@ -500,11 +500,13 @@ teardown() {
 	"$KDRIVE" read -s 0 -p "$(klog t 0)" >pipe 2>err 3>&- &
 	reader=$!
 	exec {slow}<pipe
+	# its first record: it is open, and soon blocked on the pipe
+	read -r line <&"$slow"
 	awk 'BEGIN { s = sprintf("%1000s", ""); for (i = 2000; i < 8000; i++) print i s }' |
 	    kproduce t 0 -X batch.num.messages=100
 	first=$(kcat -Q -b "$KB" -t t:0:-2 | awk '{ print $NF }')
 	[ "$first" -gt 2000 ]
-	cat <&"$slow" >got
+	{ printf '%s\n' "$line"; cat <&"$slow"; } >got
 	exec {slow}<&-
 	run -65 wait "$reader"
 	read -r last _ < <(tail -1 got)
@@ -614,4 +616,43 @@ ledger_is() {
 	cmp want got
 	run -0 "$KDRIVE" list "kafka://$KB/t@g"
 	assert_output "$(for p in 0 1 2; do printf 'kafka://%s/t/%d\t0\t300\t300\t0\n' "$KB" "$p"; done)"
+}
+
+@test "kafka: -F waits out a cluster that goes away, and goes on" {
+	kmock_start t:1
+	kconfig "reconnect.backoff.ms=50" "reconnect.backoff.max.ms=200"
+	printf '0\n1\n' | kproduce t 0
+	"$KDRIVE" read -F -s 0 "$(klog t 0)" >got 2>err 3>&- &
+	reader=$!
+	lines_within 20 2 got
+	kmock down -1
+	# longer than its fetches and reconnections take to give up, if they did
+	sleep 2
+	kill -0 "$reader"
+	kmock up -1
+	printf '2\n3\n' | kproduce t 0
+	lines_within 20 4 got
+	kill -TERM "$reader"
+	wait "$reader"
+	run cat got
+	assert_output "$(printf '0\t0\n1\t1\n2\t2\n3\t3')"
+	run cat err
+	assert_output ""
+}
+
+@test "kafka: a topic whose leader is still being elected is waited for, within the bound" {
+	kmock_start t:1
+	printf 'a\n' | kproduce t 0
+	kconfig "socket.timeout.ms=2000"
+	kmock topicerr t LEADER_NOT_AVAILABLE
+	run -74 --separate-stderr within 10 "$KDRIVE" read -s 0 "$(klog t 0)"
+	[[ "$stderr" == *"topic t: Broker: Leader not available"* ]]
+	# elected within the bound: read as if nothing happened
+	"$KDRIVE" read -s 0 "$(klog t 0)" >got 2>err 3>&- &
+	reader=$!
+	sleep 0.5
+	kmock topicerr t NO_ERROR
+	wait "$reader"
+	run cat got err
+	assert_output "$(printf '0\ta')"
 }

@@ -93,7 +93,8 @@ follow_signals(void)
 static int
 cmd_read(int argc, char **argv)
 {
-	const char *ofile = NULL, *log;
+	const char *ofile = NULL;
+	char *log, *its;
 	struct ex_store *store = NULL;
 	struct ex_klog *k;
 	struct ex_out out;
@@ -137,10 +138,12 @@ cmd_read(int argc, char **argv)
 	if (optind + 1 < argc || (ofile && sflag) ||
 	    (!ofile && optind == argc))
 		usage();
-	log = optind < argc ? argv[optind] : logof(ofile);
-	if (ofile && strcmp(log, logof(ofile)) != 0)
+	its = ofile ? logof(ofile) : NULL;
+	log = ex_strjoin(optind < argc ? argv[optind] : its, "");
+	if (its && strcmp(log, its) != 0)
 		ex_diex(EXIT_USAGE, "%s names another partition than %s",
 		    ofile, log);
+	free(its);
 	if (ofile) {
 		store = ex_store_open(ofile, 0);
 		if (!ex_store_read(store, &start))
@@ -168,8 +171,10 @@ cmd_read(int argc, char **argv)
 		ex_klog_wait(k, -1);
 	}
 	ex_out_flush(&out);
+	ex_out_free(&out);
 	ex_klog_close(k);
 	ex_store_close(store);
+	free(log);
 	return 0;
 }
 
@@ -234,6 +239,7 @@ cmd_list(int argc, char **argv)
 	ex_out_init(&out, STDOUT_FILENO, "stdout");
 	ex_kafka_list(argv[1], &out);
 	ex_out_flush(&out);
+	ex_out_free(&out);
 	return 0;
 }
 
