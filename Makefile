@@ -14,24 +14,23 @@ WARN     = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wwrite-strings \
 ifeq ($(CI),true)
 WARN    += -Werror
 endif
-# KAFKA=no builds without librdkafka: lib/knone.c stands in for the files
-# that need it, and a kafka:// name is then a usage error saying so.
+# KAFKA=no builds without librdkafka: without EX_KAFKA the files that need
+# it compile to nothing and lib/knone.c stands in for them, so a kafka://
+# name is a usage error saying so (and lib/*.c builds anywhere).
 KAFKA   ?= yes
-KAFKASRC = lib/kafka.c lib/kread.c lib/kstore.c lib/klist.c
 ifeq ($(KAFKA),no)
 PKGS     = libsodium zlib
-LIBSKIP  = $(KAFKASRC)
 KAFKABIN =
 else
 PKGS     = libsodium zlib rdkafka
-LIBSKIP  = lib/knone.c
+WARN    += -DEX_KAFKA
 KAFKABIN = tests/kmock tests/kdrive
 endif
 ALL_CFLAGS = $(WARN) $(CFLAGS) -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -lz $(if $(KAFKABIN),-lrdkafka))
 
 TOOLS    = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
-LIBSRC   = $(filter-out $(LIBSKIP),$(wildcard lib/*.c))
+LIBSRC   = $(wildcard lib/*.c)
 LIBOBJ   = $(LIBSRC:.c=.o)
 HDRS     = $(wildcard lib/*.h)
 PAGES    = $(wildcard man/*.[1-8])
@@ -139,8 +138,8 @@ reliability: deps all tests/faults/shim.so
 # commit built so into build/nokafka must say so, exit 2.
 check-nokafka:
 	@mkdir -p build/nokafka
-	$(CC) $(WARN) $(CFLAGS) -Ilib -o build/nokafka/commit cmd/commit.c \
-	    $(filter-out $(KAFKASRC),$(wildcard lib/*.c)) \
+	$(CC) $(filter-out -DEX_KAFKA,$(WARN)) $(CFLAGS) -Ilib \
+	    -o build/nokafka/commit cmd/commit.c $(LIBSRC) \
 	    $(shell pkg-config --libs libsodium zlib 2>/dev/null || echo -lsodium -lz)
 	@out=$$(build/nokafka/commit -o kafka://k1:9092/t/0@g -R 1 2>&1); st=$$?; \
 	case "$$st $$out" in \

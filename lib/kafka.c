@@ -2,6 +2,7 @@
  * The librdkafka client of kclient.h: configuration, logging, and the
  * bounded metadata calls the reader, the store and -L share.
  */
+#ifdef EX_KAFKA /* else lib/knone.c: a build without librdkafka */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -322,3 +323,4 @@ ex_kclient_member_err(rd_kafka_resp_err_t err)
 	    err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
 	    err == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID;
 }
+#endif /* EX_KAFKA */

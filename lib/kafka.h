@@ -56,6 +56,10 @@ int ex_kurl_parse(const char *name, int form, struct ex_kurl *u, char *why,
     size_t n);
 void ex_kurl_free(struct ex_kurl *u);
 
+/* The log a store names (kafka://BROKERS/TOPIC/PARTITION@GROUP without
+ * "@GROUP"), allocated; a name that is no store dies 2. */
+char *ex_kafka_logof(const char *store);
+
 /* ---- The partition reader: the log interface's Kafka kind */
 
 enum { EX_KRESET_ERROR, EX_KRESET_EARLIEST, EX_KRESET_LATEST }; /* -r */

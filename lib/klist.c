@@ -2,6 +2,7 @@
  * -L on Kafka: where each partition of a topic and a group stand.  Reads
  * no records, commits nothing, takes no lock.
  */
+#ifdef EX_KAFKA /* else lib/knone.c: a build without librdkafka */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,3 +93,4 @@ ex_kafka_list(const char *name, struct ex_out *out)
 	ex_kclient_free(c);
 	ex_kurl_free(&u);
 }
+#endif /* EX_KAFKA */

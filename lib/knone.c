@@ -1,8 +1,9 @@
 /*
- * kafka.h in a build without librdkafka (make KAFKA=no): every kafka://
- * name is a usage error saying so.  Only the openers can be reached; the
- * rest exist for the linker.
+ * kafka.h in a build without librdkafka (make KAFKA=no, or any build
+ * without EX_KAFKA defined): every kafka:// name is a usage error saying
+ * so.  Only the openers can be reached; the rest exist for the linker.
  */
+#ifndef EX_KAFKA
 #include <stdlib.h>
 
 #include "err.h"
@@ -131,3 +132,4 @@ ex_kafka_list(const char *name, struct ex_out *out)
 	(void)out;
 	none(name);
 }
+#endif /* !EX_KAFKA */

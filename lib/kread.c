@@ -14,6 +14,7 @@
  * instead: ex_klog_next returns -1 from then on, so the caller can write
  * out the records it has before ex_klog_die.
  */
+#ifdef EX_KAFKA /* else lib/knone.c: a build without librdkafka */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -421,3 +422,4 @@ ex_klog_close(struct ex_klog *k)
 	ex_kurl_free(&k->u);
 	free(k);
 }
+#endif /* EX_KAFKA */

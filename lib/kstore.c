@@ -14,6 +14,7 @@
  *     user can write, named by the cluster's id (not the spelling of the
  *     brokers), the topic, the partition and the group.
  */
+#ifdef EX_KAFKA /* else lib/knone.c: a build without librdkafka */
 #include <errno.h>
 #include <inttypes.h>
 #include <sodium.h>
@@ -361,3 +362,4 @@ ex_kstore_close(struct ex_kstore *s)
 	free(s->meta);
 	free(s);
 }
+#endif /* EX_KAFKA */

@@ -207,3 +207,18 @@ ex_kurl_free(struct ex_kurl *u)
 	memset(u, 0, sizeof *u);
 	u->partition = -1;
 }
+
+char *
+ex_kafka_logof(const char *store)
+{
+	struct ex_kurl u;
+	char why[512], *log;
+
+	if (ex_kurl_parse(store, EX_KURL_STORE, &u, why, sizeof why) < 0)
+		ex_diex(EXIT_USAGE, "%s", why);
+	ex_kurl_free(&u);
+	log = ex_strjoin(store, "");
+	/* brokers and topic hold no '@': the first one starts the group */
+	*strchr(log + strlen(PREFIX), '@') = '\0';
+	return log;
+}

@@ -62,22 +62,6 @@ offset(const char *s)
 	return v;
 }
 
-/* The log a store names: its name without "@GROUP". */
-static char *
-logof(const char *store)
-{
-	char *log = ex_strjoin(store, ""), *at;
-	struct ex_kurl u;
-	char why[512];
-
-	if (ex_kurl_parse(store, EX_KURL_STORE, &u, why, sizeof why) < 0)
-		ex_diex(EXIT_USAGE, "%s", why);
-	ex_kurl_free(&u);
-	at = strchr(log + strlen("kafka://"), '@');
-	*at = '\0';
-	return log;
-}
-
 static void
 follow_signals(void)
 {
@@ -138,7 +122,7 @@ cmd_read(int argc, char **argv)
 	if (optind + 1 < argc || (ofile && sflag) ||
 	    (!ofile && optind == argc))
 		usage();
-	its = ofile ? logof(ofile) : NULL;
+	its = ofile ? ex_kafka_logof(ofile) : NULL;
 	log = ex_strjoin(optind < argc ? argv[optind] : its, "");
 	if (its && strcmp(log, its) != 0)
 		ex_diex(EXIT_USAGE, "%s names another partition than %s",

@@ -3,6 +3,7 @@
  * the exact reason a name is refused.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kafka.h"
@@ -150,10 +151,20 @@ limits(void)
 	BAD(name, L, "topic of 250 bytes: at most 249");
 }
 
+static void
+logs(void)
+{
+	char *log = ex_kafka_logof("kafka://k1:9092,k2:9092/t/3@a/b@c");
+
+	CHECK_STR(log, "kafka://k1:9092,k2:9092/t/3");
+	free(log);
+}
+
 int
 main(void)
 {
 	forms();
+	logs();
 	parts();
 	limits();
 	return unit_done("kurl_test");
