@@ -12,8 +12,8 @@
 #include "durable.h"
 #include "err.h"
 #include "lock.h"
-#include "out.h"
 #include "seen.h"
+#include "writeall.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the seen-set's on-disk words are little-endian"

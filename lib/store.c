@@ -1,11 +1,15 @@
 /*
- * The file store: an offset file, locked through its sibling PATH.lock.
- * Other kinds of store plug in behind the same calls through ops: a
- * kafka:// name is a consumer group's offset (kafka.h).
+ * The file store: an offset file, locked through its sibling PATH.lock
+ * (lock.h: held by the pipeline's process group, so the stages of one
+ * pipeline are one consumer and a second pipeline is refused while any
+ * process of the first lives).  Other kinds of store plug in behind the
+ * same calls through ops: a kafka:// name is a consumer group's offset
+ * (kafka.h).
  */
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "durable.h"
 #include "err.h"
 #include "kafka.h"
 #include "lock.h"
@@ -22,6 +26,7 @@ struct ex_store {
 	const struct ex_store_ops *ops;
 	const char *name;
 	int lockfd; /* -1 with EX_STORE_PEEK */
+	int swept;  /* the temporaries a crash left were removed */
 	struct ex_kstore *k; /* a Kafka store */
 };
 
@@ -34,6 +39,12 @@ file_read(struct ex_store *s, uint64_t *off)
 static void
 file_write(struct ex_store *s, uint64_t off)
 {
+	/* The writer of the file, holding its lock, is the one that may
+	 * remove what an earlier writer's crash left. */
+	if (!s->swept) {
+		ex_sweep_tmp(s->name);
+		s->swept = 1;
+	}
 	ex_offfile_write(s->name, off);
 }
 
@@ -81,6 +92,7 @@ ex_store_open(const char *name, int flags)
 	s->ops = &file_ops;
 	s->name = name;
 	s->lockfd = -1;
+	s->swept = 0;
 	if (ex_kafka_name(name)) {
 		s->ops = &kafka_ops;
 		s->k = ex_kstore_open(name,
