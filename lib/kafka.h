@@ -30,8 +30,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "out.h"
-
 /* Whether name is a kafka:// name (a log, a store or a topic). */
 int ex_kafka_name(const char *name);
 
@@ -60,7 +58,7 @@ void ex_kurl_free(struct ex_kurl *u);
  * "@GROUP"), allocated; a name that is no store dies 2. */
 char *ex_kafka_logof(const char *store);
 
-/* ---- The partition reader: the log interface's Kafka kind */
+/* ---- The partition reader, under log.h's Kafka kind (below) */
 
 enum { EX_KRESET_ERROR, EX_KRESET_EARLIEST, EX_KRESET_LATEST }; /* -r */
 
@@ -72,9 +70,10 @@ struct ex_klog;
 
 /* Open the partition named (EX_KURL_LOG) at start.  An offset below the
  * first retained or past the end follows reset: exit 65 naming the gone
- * range or the end, or a warning and the first or the end. */
+ * range or the end, or a warning and the first or the end; from (or
+ * NULL) says in those messages where start came from, "-s 42: offset". */
 struct ex_klog *ex_klog_open(const char *name, uint64_t start, int reset,
-    int flags);
+    int flags, const char *from);
 
 /* The next record: 1 with its offset and value (valid until the next
  * call); 0 when there is none now: without EX_KLOG_FOLLOW, the end the
@@ -133,10 +132,28 @@ void ex_kstore_close(struct ex_kstore *s);
 
 /* ---- -L */
 
-/* One line per partition of the topic (or the one named):
- * NAME FIRST END COMMITTED LAG, tab-separated.  Without a group,
- * COMMITTED and LAG are "-"; for a partition the group never committed,
- * COMMITTED is "-" and LAG counts from FIRST, where its reader starts. */
-void ex_kafka_list(const char *name, struct ex_out *out);
+struct ex_log_stand;
+
+/* Where each partition of the topic (or the one named, EX_KURL_LIST)
+ * stands, and the group's offset for it if the name has a group and the
+ * group committed one: an array of *n, freed by ex_kafka_stands_free. */
+struct ex_log_stand *ex_kafka_stands(const char *name, size_t *n);
+void ex_kafka_stands_free(struct ex_log_stand *st, size_t n);
+
+/* ---- log.h */
+
+struct ex_log;
+struct ex_store;
+
+/*
+ * log.h's Kafka kind, for ex_log_open: names[0] (n == 1) is a partition,
+ * or with EX_LOG_LIST a topic (or partition) with an optional @GROUP.
+ * store, if a Kafka store, must name that partition (else exit 2).
+ * ex_log_seek opens the reader: have = 0 starts at the first retained
+ * offset.  A reader stopped by an error calls the onfatal hook, then
+ * dies.  ex_log_wait names the reader's wake-up descriptor.
+ */
+struct ex_log *ex_kafkalog_open(char *const *names, int n,
+    struct ex_store *store, int flags);
 
 #endif

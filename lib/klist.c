@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "kclient.h"
+#include "log.h"
 
 /* The group's offsets for partitions [lo, hi) of the topic, in l. */
 static rd_kafka_topic_partition_list_t *
@@ -36,38 +37,35 @@ committed(struct ex_kclient *c, const struct ex_kurl *u, int32_t lo,
 }
 
 static void
-line(struct ex_out *out, const struct ex_kurl *u, int32_t part, int64_t first,
-    int64_t end, int64_t comm)
+stand(struct ex_kclient *c, const struct ex_kurl *u,
+    const rd_kafka_topic_partition_t *p, struct ex_log_stand *st)
 {
-	char buf[1024];
-	int n;
+	rd_kafka_resp_err_t err;
+	int64_t first, end;
+	char name[1024];
 
-	if (!u->group)
-		n = snprintf(buf, sizeof buf, "kafka://%s/%s/%" PRId32 "\t%"
-		    PRId64 "\t%" PRId64 "\t-\t-\n", u->brokers, u->topic, part,
-		    first, end);
-	else if (comm < 0)
-		n = snprintf(buf, sizeof buf, "kafka://%s/%s/%" PRId32 "\t%"
-		    PRId64 "\t%" PRId64 "\t-\t%" PRId64 "\n", u->brokers,
-		    u->topic, part, first, end, end - first);
-	else
-		n = snprintf(buf, sizeof buf, "kafka://%s/%s/%" PRId32 "\t%"
-		    PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\n",
-		    u->brokers, u->topic, part, first, end, comm, end - comm);
-	if (n < 0 || (size_t)n >= sizeof buf)
-		ex_diex(EXIT_FAILURE, "kafka://%s/%s: name too long to list",
+	if ((err = ex_kclient_marks(c, u->topic, p->partition, &first, &end)))
+		ex_kclient_die(c, EXIT_IO, err, "cannot read where partition %"
+		    PRId32 " begins and ends", p->partition);
+	if ((size_t)snprintf(name, sizeof name, "kafka://%s/%s/%" PRId32,
+	    u->brokers, u->topic, p->partition) >= sizeof name)
+		ex_diex(EXIT_USAGE, "kafka://%s/%s: name too long to list",
 		    u->brokers, u->topic);
-	ex_out_write(out, buf, (size_t)n);
+	st->name = ex_strjoin(name, "");
+	st->first = (uint64_t)first;
+	st->end = (uint64_t)end;
+	st->hascommitted = p->offset >= 0;
+	st->committed = p->offset >= 0 ? (uint64_t)p->offset : 0;
 }
 
-void
-ex_kafka_list(const char *name, struct ex_out *out)
+struct ex_log_stand *
+ex_kafka_stands(const char *name, size_t *n)
 {
 	rd_kafka_topic_partition_list_t *l;
+	struct ex_log_stand *st;
 	struct ex_kclient *c;
 	struct ex_kurl u;
 	int32_t lo, hi;
-	int64_t first, end;
 	char why[512];
 
 	if (ex_kurl_parse(name, EX_KURL_LIST, &u, why, sizeof why) < 0)
@@ -78,19 +76,21 @@ ex_kafka_list(const char *name, struct ex_out *out)
 	if (u.partition >= 0)
 		hi = u.partition + 1;
 	l = committed(c, &u, lo, hi);
-	for (int i = 0; i < l->cnt; i++) {
-		rd_kafka_resp_err_t err = ex_kclient_marks(c, u.topic,
-		    l->elems[i].partition, &first, &end);
-
-		if (err)
-			ex_kclient_die(c, EXIT_IO, err, "cannot read where "
-			    "partition %" PRId32 " begins and ends",
-			    l->elems[i].partition);
-		line(out, &u, l->elems[i].partition, first, end,
-		    l->elems[i].offset);
-	}
+	st = ex_malloc((size_t)l->cnt * sizeof *st);
+	for (int i = 0; i < l->cnt; i++)
+		stand(c, &u, &l->elems[i], &st[i]);
+	*n = (size_t)l->cnt;
 	rd_kafka_topic_partition_list_destroy(l);
 	ex_kclient_free(c);
 	ex_kurl_free(&u);
+	return st;
+}
+
+void
+ex_kafka_stands_free(struct ex_log_stand *st, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free((char *)st[i].name);
+	free(st);
 }
 #endif /* EX_KAFKA */

@@ -23,11 +23,13 @@ ex_kafka_verbose(int on)
 }
 
 struct ex_klog *
-ex_klog_open(const char *name, uint64_t start, int reset, int flags)
+ex_klog_open(const char *name, uint64_t start, int reset, int flags,
+    const char *from)
 {
 	(void)start;
 	(void)reset;
 	(void)flags;
+	(void)from;
 	none(name);
 }
 
@@ -126,10 +128,26 @@ ex_kstore_close(struct ex_kstore *s)
 	(void)s;
 }
 
-void
-ex_kafka_list(const char *name, struct ex_out *out)
+struct ex_log_stand *
+ex_kafka_stands(const char *name, size_t *n)
 {
-	(void)out;
+	(void)n;
 	none(name);
+}
+
+void
+ex_kafka_stands_free(struct ex_log_stand *st, size_t n)
+{
+	(void)st;
+	(void)n;
+}
+
+struct ex_log *
+ex_kafkalog_open(char *const *names, int n, struct ex_store *store, int flags)
+{
+	(void)n;
+	(void)store;
+	(void)flags;
+	none(names[0]);
 }
 #endif /* !EX_KAFKA */

@@ -45,6 +45,7 @@ struct ex_klog {
 	rd_kafka_message_t *cur;       /* handed out, freed at the next call */
 	int status;                    /* stopped: the exit status, else 0 */
 	char why[2048];                /* ... and the message */
+	char from[512];                /* where the start came from, or "" */
 };
 
 /* Stop reading: from now on ex_klog_next says -1. */
@@ -81,30 +82,37 @@ ex_klog_die(struct ex_klog *k)
 }
 
 /* An offset outside [first, end]: -r says where to go on from, into
- * *to; -1 (stopped) if -r error. */
+ * *to; -1 (stopped) if -r error.  The messages say where the start came
+ * from, as the file log's do. */
 static int
 outside(struct ex_klog *k, uint64_t off, uint64_t *to)
 {
 	const char *name = k->c->name, *how = k->reset == EX_KRESET_LATEST ?
-	    "latest" : "earliest";
+	    "latest" : "earliest", *sep = *k->from ? "; " : "";
 	uint64_t go = k->reset == EX_KRESET_LATEST ? k->end : k->first;
+	char what[600];
 
 	if (off > k->end) {
+		if (*k->from)
+			snprintf(what, sizeof what, "%s", k->from);
+		else
+			snprintf(what, sizeof what, "offset %" PRIu64, off);
 		if (k->reset == EX_KRESET_ERROR)
-			return stop(k, EXIT_DATA, "%s: offset %" PRIu64 " is "
-			    "beyond the end of the partition, which ends at "
-			    "offset %" PRIu64 " (-r earliest or latest to go "
-			    "on)", name, off, k->end);
-		ex_warnx("%s: offset %" PRIu64 " is beyond the end of the "
-		    "partition, which ends at offset %" PRIu64 "; -r %s: "
-		    "starting at offset %" PRIu64, name, off, k->end, how, go);
+			return stop(k, EXIT_DATA, "%s: %s is beyond the end of "
+			    "the partition, which ends at offset %" PRIu64
+			    " (-r earliest or latest to go on)", name, what,
+			    k->end);
+		ex_warnx("%s: %s is beyond the end of the partition, which "
+		    "ends at offset %" PRIu64 "; -r %s: starting at offset %"
+		    PRIu64, name, what, k->end, how, go);
 	} else {
 		if (k->reset == EX_KRESET_ERROR)
 			return stop(k, EXIT_DATA, "%s: offsets %" PRIu64 "-%"
 			    PRIu64 " (%" PRIu64 " offsets) are gone: the "
-			    "partition now begins at offset %" PRIu64 " (-r "
+			    "partition now begins at offset %" PRIu64 " (%s%s-r "
 			    "earliest or latest to go on)", name, off,
-			    k->first - 1, k->first - off, k->first);
+			    k->first - 1, k->first - off, k->first, k->from,
+			    sep);
 		ex_warnx("%s: offsets %" PRIu64 "-%" PRIu64 " (%" PRIu64
 		    " offsets) are gone: the partition now begins at offset %"
 		    PRIu64 "; -r %s: starting at offset %" PRIu64, name, off,
@@ -141,12 +149,14 @@ fetch(struct ex_klog *k)
 }
 
 struct ex_klog *
-ex_klog_open(const char *name, uint64_t start, int reset, int flags)
+ex_klog_open(const char *name, uint64_t start, int reset, int flags,
+    const char *from)
 {
 	struct ex_klog *k = ex_malloc(sizeof *k);
 	char why[512];
 
 	memset(k, 0, sizeof *k);
+	snprintf(k->from, sizeof k->from, "%s", from ? from : "");
 	if (ex_kurl_parse(name, EX_KURL_LOG, &k->u, why, sizeof why) < 0)
 		ex_diex(EXIT_USAGE, "%s", why);
 	k->c = ex_kclient_new(name, &k->u, 0);

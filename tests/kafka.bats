@@ -147,7 +147,7 @@ teardown() {
 	kproduce t 0 <log
 	run -65 --separate-stderr "$KDRIVE" read -s 6 "$(klog t 0)"
 	assert_output ""
-	[[ "$stderr" == *"offset 6 is beyond the end of the partition, which ends at offset 5"* ]]
+	[[ "$stderr" == *"$(klog t 0): -s 6: offset is beyond the end of the partition, which ends at offset 5 (-r earliest or latest to go on)"* ]]
 	run -0 --separate-stderr "$KDRIVE" read -r latest -s 6 "$(klog t 0)"
 	assert_output ""
 	[[ "$stderr" == *"-r latest: starting at offset 5"* ]]
@@ -166,7 +166,7 @@ teardown() {
 	[ "$first" -lt 6000 ]
 	run -65 --separate-stderr "$KDRIVE" read -s 10 "$(klog t 0)"
 	assert_output ""
-	[[ "$stderr" == *"offsets 10-$((first - 1)) ($((first - 10)) offsets) are gone: the partition now begins at offset $first (-r earliest or latest"* ]]
+	[[ "$stderr" == *"offsets 10-$((first - 1)) ($((first - 10)) offsets) are gone: the partition now begins at offset $first (-s 10: offset; -r earliest or latest"* ]]
 	run -0 --separate-stderr "$KDRIVE" read -r earliest -s 10 -n 1 -p "$(klog t 0)"
 	[ "$(printf '%s' "$output" | awk '{ print $1 }')" = "$first" ]
 	[[ "$stderr" == *"-r earliest: starting at offset $first"* ]]
@@ -200,9 +200,19 @@ teardown() {
 	run -0 "$KDRIVE" read -o "$(klog t 0 g)"
 	assert_output "$(tagged 7 3)"
 	run -0 "$KDRIVE" list "kafka://$KB/t@g"
-	assert_output "$(printf 'kafka://%s/t/0\t0\t10\t7\t3\nkafka://%s/t/1\t0\t0\t-\t0' "$KB" "$KB")"
+	assert_output "$(printf 'kafka://%s/t/0\t0\t10\t7\t3\nkafka://%s/t/1\t0\t0\t-\t-' "$KB" "$KB")"
 	run -0 "$KDRIVE" list "kafka://$KB/t/0"
 	assert_output "$(printf 'kafka://%s/t/0\t0\t10\t-\t-' "$KB")"
+}
+
+@test "kafka: a store naming another partition than the log is a usage error" {
+	kmock_start t:2
+	run -2 --separate-stderr "$KDRIVE" read -o "$(klog t 0 g)" "$(klog t 1)"
+	[[ "$stderr" == *"$(klog t 0 g) is the offset of another partition than $(klog t 1)"* ]]
+	run -2 --separate-stderr "$KDRIVE" read -o "$(klog t 0 g)" "$(klog t 0 g)"
+	[[ "$stderr" == *"a log names no group"* ]]
+	# the same partition, named again: fine
+	run -0 "$KDRIVE" read -o "$(klog t 0 g)" "$(klog t 0)"
 }
 
 @test "kafka: commit -R sets the group's offset, forward and back" {
@@ -514,7 +524,7 @@ teardown() {
 	run awk '{ print $1 }' got
 	assert_output "$(seq 0 "$last")"
 	run cat err
-	assert_output "kdrive: $(klog t 0): offsets $((last + 1))-$((first - 1)) ($((first - last - 1)) offsets) are gone: the partition now begins at offset $first (-r earliest or latest to go on)"
+	assert_output "kdrive: $(klog t 0): offsets $((last + 1))-$((first - 1)) ($((first - last - 1)) offsets) are gone: the partition now begins at offset $first (-s 0: offset; -r earliest or latest to go on)"
 }
 
 # ---- the seed's scenarios on a topic (tests/scenarios.bats on a file)

@@ -4,15 +4,17 @@
  * do with a kafka:// name, through the same calls:
  *
  *   kdrive [-v] read [-Fp] [-n count] [-r policy] [-s offset | -o store] [log]
- *       the partition as tagged records, as logcat writes them; with -o
- *       and no log, the store's partition, from the group's offset (or
- *       the first offset when it never committed)
+ *       the partition as tagged records, as logcat writes them, through
+ *       log.h's Kafka kind; with -o and no log, the store's partition,
+ *       from the group's offset (or the first offset when it never
+ *       committed)
  *   kdrive [-v] commit [-w] store [offset ...]
  *       each offset committed in turn, through store.h; with none given,
  *       one offset per line of stdin, each answered "committed N"
  *   kdrive [-v] reset [-w] store offset      what commit -R does
  *   kdrive [-v] committed store              the group's offset, or "none"
- *   kdrive [-v] list name                    what logcat -L writes
+ *   kdrive [-v] list name                    what logcat -L writes, from the
+ *                                            log's stands
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,6 +27,7 @@
 
 #include "err.h"
 #include "kafka.h"
+#include "log.h"
 #include "out.h"
 #include "store.h"
 #include "tag.h"
@@ -74,23 +77,52 @@ follow_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 }
 
+/* The log's onfatal hook: what was handed out reaches the reader first. */
+static void
+flushout(void *out)
+{
+	ex_out_flush(out);
+}
+
+/* Records until -n is used up or the end (without -F), as logcat pumps
+ * them: through log.h, the Kafka kind under it. */
+static void
+pump(struct ex_log *log, int follow, uint64_t limit, int tagged,
+    struct ex_out *out)
+{
+	struct ex_log_rec r;
+	struct ex_log_wait w;
+
+	while (limit > 0 && !stop && !out->broken) {
+		if (ex_log_next(log, &r)) {
+			ex_out_rec(out, r.off, r.data, r.len, tagged);
+			limit--;
+			continue;
+		}
+		if (!follow || ex_out_flush(out) < 0)
+			break;
+		ex_log_wait(log, &w);
+		if (poll(&(struct pollfd){ .fd = w.fd, .events = POLLIN }, 1,
+		    w.ms) < 0 && errno != EINTR)
+			ex_die(EXIT_IO, "poll");
+	}
+}
+
 static int
 cmd_read(int argc, char **argv)
 {
 	const char *ofile = NULL;
-	char *log, *its;
+	char *log, *its, from[512];
 	struct ex_store *store = NULL;
-	struct ex_klog *k;
+	struct ex_log *l;
 	struct ex_out out;
-	uint64_t start = 0, limit = UINT64_MAX, off;
-	int c, flags = 0, tagged = 1, reset = EX_KRESET_ERROR, sflag = 0;
-	const char *val;
-	size_t len;
+	uint64_t start = 0, limit = UINT64_MAX;
+	int c, follow = 0, tagged = 1, policy = EX_LOG_ERROR, have = 0;
 
 	while ((c = getopt(argc, argv, "+Fn:o:pr:s:")) != -1) {
 		switch (c) {
 		case 'F':
-			flags |= EX_KLOG_FOLLOW;
+			follow = 1;
 			break;
 		case 'n':
 			limit = offset(optarg);
@@ -103,60 +135,49 @@ cmd_read(int argc, char **argv)
 			break;
 		case 'r':
 			if (strcmp(optarg, "error") == 0)
-				reset = EX_KRESET_ERROR;
+				policy = EX_LOG_ERROR;
 			else if (strcmp(optarg, "earliest") == 0)
-				reset = EX_KRESET_EARLIEST;
+				policy = EX_LOG_EARLIEST;
 			else if (strcmp(optarg, "latest") == 0)
-				reset = EX_KRESET_LATEST;
+				policy = EX_LOG_LATEST;
 			else
 				usage();
 			break;
 		case 's':
 			start = offset(optarg);
-			sflag = 1;
+			have = 1;
 			break;
 		default:
 			usage();
 		}
 	}
-	if (optind + 1 < argc || (ofile && sflag) ||
+	if (optind + 1 < argc || (ofile && have) ||
 	    (!ofile && optind == argc))
 		usage();
-	its = ofile ? ex_kafka_logof(ofile) : NULL;
+	/* logcat -o kafka://...@GROUP needs no log: the store names it */
+	its = ofile && ex_kafka_name(ofile) ? ex_kafka_logof(ofile) : NULL;
+	if (optind == argc && !its)
+		usage();
 	log = ex_strjoin(optind < argc ? argv[optind] : its, "");
-	if (its && strcmp(log, its) != 0)
-		ex_diex(EXIT_USAGE, "%s names another partition than %s",
-		    ofile, log);
 	free(its);
 	if (ofile) {
 		store = ex_store_open(ofile, 0);
-		if (!ex_store_read(store, &start))
-			flags |= EX_KLOG_FIRST;
-	}
-	if (flags & EX_KLOG_FOLLOW)
+		have = ex_store_read(store, &start);
+		snprintf(from, sizeof from, "%s: committed offset %llu", ofile,
+		    (unsigned long long)start);
+	} else
+		snprintf(from, sizeof from, "-s %llu: offset",
+		    (unsigned long long)start);
+	if (follow)
 		follow_signals();
-	k = ex_klog_open(log, start, reset, flags);
+	l = ex_kafkalog_open(&log, 1, store, follow ? EX_LOG_FOLLOW : 0);
 	ex_out_init(&out, STDOUT_FILENO, "stdout");
-	while (limit > 0 && !stop && !out.broken) {
-		int r = ex_klog_next(k, &off, &val, &len);
-
-		if (r > 0) {
-			ex_out_rec(&out, off, val, len, tagged);
-			limit--;
-			continue;
-		}
-		if (r < 0) {
-			ex_out_flush(&out);
-			ex_klog_die(k);
-		}
-		if (!(flags & EX_KLOG_FOLLOW))
-			break;
-		ex_out_flush(&out);
-		ex_klog_wait(k, -1);
-	}
+	ex_log_onfatal(l, flushout, &out);
+	ex_log_seek(l, have, start, policy, from);
+	pump(l, follow, limit, tagged, &out);
 	ex_out_flush(&out);
 	ex_out_free(&out);
-	ex_klog_close(k);
+	ex_log_close(l);
 	ex_store_close(store);
 	free(log);
 	return 0;
@@ -213,17 +234,25 @@ cmd_committed(int argc, char **argv)
 	return 0;
 }
 
+/* -L as logcat writes it, from the stands of log.h's Kafka kind. */
 static int
 cmd_list(int argc, char **argv)
 {
-	struct ex_out out;
+	struct ex_log *l;
+	struct ex_log_stand st;
 
 	if (argc != 2)
 		usage();
-	ex_out_init(&out, STDOUT_FILENO, "stdout");
-	ex_kafka_list(argv[1], &out);
-	ex_out_flush(&out);
-	ex_out_free(&out);
+	l = ex_kafkalog_open(&argv[1], 1, NULL, EX_LOG_LIST);
+	for (size_t i = 0; ex_log_stand(l, i, &st); i++) {
+		printf("%s\t%" PRIu64 "\t%" PRIu64, st.name, st.first, st.end);
+		if (st.hascommitted)
+			printf("\t%" PRIu64 "\t%" PRId64 "\n", st.committed,
+			    (int64_t)(st.end - st.committed));
+		else
+			printf("\t-\t-\n");
+	}
+	ex_log_close(l);
 	return 0;
 }
 
