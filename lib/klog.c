@@ -3,7 +3,8 @@
  * (kread.c), or with EX_LOG_LIST a topic's partitions (klist.c).
  *
  * Opening checks only the name (and that a Kafka store names the same
- * partition); the cluster is first asked at ex_log_seek, which knows
+ * partition, for -L too: with -o, -L lists that partition and the
+ * store's offset, as it does for a file log); the cluster is first asked at ex_log_seek, which knows
  * where to start, or at the first ex_log_stand.
  */
 #ifdef EX_KAFKA /* else lib/knone.c: a build without librdkafka */
@@ -20,6 +21,7 @@ struct klog {
 	const char *name;
 	int flags;
 	struct ex_klog *k;         /* once sought */
+	struct ex_store *store;    /* -L -o: the consumer's offset, or NULL */
 	struct ex_log_stand *st;   /* -L, once asked */
 	size_t nst;
 };
@@ -81,6 +83,9 @@ kl_stand(struct ex_log *l, size_t i, struct ex_log_stand *st)
 	if (i >= g->nst)
 		return 0;
 	*st = g->st[i];
+	/* -L -o STORE: the consumer is the store's, a group or a file */
+	if (g->store)
+		st->hascommitted = ex_store_read(g->store, &st->committed);
 	return 1;
 }
 
@@ -128,14 +133,20 @@ ex_kafkalog_open(char *const *names, int n, struct ex_store *store, int flags)
 	if (ex_kurl_parse(names[0], flags & EX_LOG_LIST ? EX_KURL_LIST :
 	    EX_KURL_LOG, &u, why, sizeof why) < 0)
 		ex_diex(EXIT_USAGE, "%s", why);
+	/* -L -o STORE lists the one partition the store is the offset of */
+	if (store && (flags & EX_LOG_LIST) && (u.partition < 0 || u.group))
+		ex_diex(EXIT_USAGE, "%s: -L with -o lists the partition the "
+		    "store keeps the offset of: give it without a group, "
+		    "kafka://BROKERS/TOPIC/PARTITION", names[0]);
 	ex_kurl_free(&u);
-	if (store && !(flags & EX_LOG_LIST))
+	if (store)
 		same(names[0], store);
 	g = ex_malloc(sizeof *g);
 	memset(g, 0, sizeof *g);
 	g->base.ops = &ops;
 	g->name = names[0];
 	g->flags = flags;
+	g->store = flags & EX_LOG_LIST ? store : NULL;
 	return &g->base;
 }
 #endif /* EX_KAFKA */
