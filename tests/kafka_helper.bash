@@ -3,8 +3,10 @@
 # Each test starts its own mock cluster (tests/kmock.c) with kmock_start,
 # and the teardown stops it.  The bootstrap line and every answer to a
 # fault command are read from the mock's stdout with a deadline, so a
-# test never sleeps and hopes.  kcat is the independent producer and
-# reader; kdrive (tests/kdrive.c) drives lib/kafka as the tools will.
+# test never sleeps and hopes.  The tools are what is tested: logcat
+# reads and lists, commit commits; kcat is the independent producer and
+# reader, and kdrive (tests/kdrive.c) reads a group's committed offset
+# back, which no tool does.
 
 KMOCK="$ROOT/tests/kmock"
 # the sanitizer build has its own driver, when it was built
@@ -80,9 +82,33 @@ kconfig() {
 	export EXACTLY_KAFKA_CONFIG="$BATS_TEST_TMPDIR/kafka.conf"
 }
 
-# committed STORE: the group's offset as our reader sees it ("none").
+# committed STORE: the group's offset ("none" if it never committed).
 committed() {
 	"$KDRIVE" committed "$1"
+}
+
+# kcommit STORE N: commit N to STORE as a pipeline's commit does, from a
+# record at N - 1 (commit -R sets an offset without one).  In a session
+# of its own, as every consumer a test runs before another session's:
+# a consumer in the test's own process group would hold the store for as
+# long as the test runs processes (lock.h).
+kcommit() {
+	printf '%s\tx\n' $(($2 - 1)) | setsid -w commit -o "$1" >/dev/null
+}
+
+# kreleased STORE: wait (at most 10 s) until no pipeline holds STORE on
+# this host: a killed pipeline's stages die a moment after its shell was
+# reaped.  The probe is a commit on no input in a session of its own: it
+# commits nothing, and exits 75 only while STORE is held.
+kreleased() {
+	local st
+	for _ in $(seq 500); do
+		st=0
+		setsid -w commit -o "$1" </dev/null >/dev/null 2>&1 || st=$?
+		[ "$st" != 75 ] && return 0
+		sleep 0.02
+	done
+	return 1
 }
 
 # within SECONDS CMD...: run CMD and fail if it took longer (a bound the
@@ -102,10 +128,12 @@ within() {
 }
 
 # holder_start STORE [VAR=value...]: a consumer of STORE in a session of
-# its own (so not a stage of the test's pipelines), committing each offset
-# holder_send gives it.  holder_send answers "committed N", or "exit S"
-# once it has died; holder_end (not in a subshell: not under run) closes
-# its input and sets HOLD_ANSWER to "exit S".
+# its own (so not a stage of the test's pipelines): commit -b -n 1, which
+# commits each record's offset + 1 before it writes the record on.
+# holder_send N feeds it the record at N - 1 and answers "committed N"
+# once commit wrote it on, or "exit S" once commit has died; holder_end
+# (not in a subshell: not under run) closes its input and sets
+# HOLD_ANSWER to "exit S".  Its stderr is in holder.err.
 holder_start() {
 	local store=$1
 	shift
@@ -114,15 +142,21 @@ holder_start() {
 	# (it must not hold its own input open; the test runs under set -e,
 	# so the status is taken in a condition)
 	exec {HOLD_OUT}< <(exec {HOLD_IN}>&-
-	    if env "$@" setsid -w "$KDRIVE" commit "$store" \
+	    if env "$@" setsid -w commit -b -n 1 -o "$store" \
 	    <"$BATS_TEST_TMPDIR/holder.in" 2>"$BATS_TEST_TMPDIR/holder.err" 3>&-
 	    then echo "exit 0"; else echo "exit $?"; fi)
 }
 
 holder_send() {
-	printf '%s\n' "$1" >&"$HOLD_IN"
-	read -r -t 20 -u "$HOLD_OUT" HOLD_ANSWER ||
+	local line
+	printf '%s\tx\n' $(($1 - 1)) >&"$HOLD_IN"
+	read -r -t 20 -u "$HOLD_OUT" line ||
 		fail "holder: no answer to $1 within 20 s"
+	case $line in
+	"exit "*) HOLD_ANSWER=$line ;;
+	"$(($1 - 1))	x") HOLD_ANSWER="committed $1" ;;
+	*) fail "holder: '$line' in answer to $1" ;;
+	esac
 	printf '%s\n' "$HOLD_ANSWER"
 }
 
