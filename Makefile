@@ -155,7 +155,7 @@ lint: lint-man
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	    --suppress=missingIncludeSystem -Ilib cmd lib
 
-demo: deps all
+demo: deps all $(KAFKABIN)
 	@sh bench/demo.sh
 
 bench: deps all $(KAFKABIN)
