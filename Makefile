@@ -135,17 +135,24 @@ reliability: deps all tests/faults/shim.so
 .PHONY: reliability
 
 # A build without librdkafka still knows a kafka:// name, to refuse it:
-# commit built so into build/nokafka must say so, exit 2.
+# commit and logcat built so into build/nokafka must say so, exit 2, for
+# a store, a log and a listing.
+NOKAFKA_LIBS = $(shell pkg-config --libs libsodium zlib 2>/dev/null || echo -lsodium -lz)
 check-nokafka:
 	@mkdir -p build/nokafka
 	$(CC) $(filter-out -DEX_KAFKA,$(WARN)) $(CFLAGS) -Ilib \
-	    -o build/nokafka/commit cmd/commit.c $(LIBSRC) \
-	    $(shell pkg-config --libs libsodium zlib 2>/dev/null || echo -lsodium -lz)
-	@out=$$(build/nokafka/commit -o kafka://k1:9092/t/0@g -R 1 2>&1); st=$$?; \
-	case "$$st $$out" in \
-	"2 commit: kafka://k1:9092/t/0@g: this build has no Kafka support"*) ;; \
-	*) echo "check-nokafka: exit $$st: $$out" >&2; exit 1;; \
-	esac
+	    -o build/nokafka/commit cmd/commit.c $(LIBSRC) $(NOKAFKA_LIBS)
+	$(CC) $(filter-out -DEX_KAFKA,$(WARN)) $(CFLAGS) -Ilib \
+	    -o build/nokafka/logcat cmd/logcat.c $(LIBSRC) $(NOKAFKA_LIBS)
+	@for run in 'commit -o kafka://k1:9092/t/0@g -R 1' \
+	    'logcat -o kafka://k1:9092/t/0@g' 'logcat -s 0 kafka://k1:9092/t/0' \
+	    'logcat -L kafka://k1:9092/t'; do \
+	    out=$$(build/nokafka/$$run 2>&1 </dev/null); st=$$?; \
+	    case "$$st $$out" in \
+	    "2 $${run%% *}: kafka://k1:9092/t"*": this build has no Kafka support"*) ;; \
+	    *) echo "check-nokafka: $$run: exit $$st: $$out" >&2; exit 1;; \
+	    esac; \
+	done
 .PHONY: check-nokafka
 
 lint-man:
