@@ -59,7 +59,7 @@ attempt() {
 	fi
 	echo "$st" >rc
 	# a killed run's stages die a moment after its shell was reaped
-	kreleased "$store" || fail "$store still held 10 s after a run"
+	released "$store" || fail "$store still held 10 s after a run"
 }
 
 # done_below V: every record below offset V was processed: its offset

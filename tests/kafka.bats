@@ -657,12 +657,7 @@ gaps_topic() {
 	    commit -a -o "$store" -t 100 >out 2>cerr 3>&- &
 	pipeline=$!
 	lines_within 20 3 out
-	for _ in $(seq 200); do
-		[ "$(committed "$store")" = 3 ] && break
-		sleep 0.05
-	done
-	run -0 committed "$store"
-	assert_output 3
+	committed_within 10 "$store" 3
 	run -75 --separate-stderr setsid -w sh -c 'logcat -o "$1" | commit -a -o "$1" -- cat' _ "$store"
 	assert_output ""
 	[[ "$stderr" == *"logcat: "*"in use by process"* ]]
@@ -734,10 +729,7 @@ gaps_topic() {
 	logcat -F -o "$store" 2>lerr | commit -a -n 1 -o "$store" >out 2>cerr 3>&- &
 	pipeline=$!
 	lines_within 20 3 out
-	for _ in $(seq 200); do
-		[ "$(committed "$store")" = 3 ] && break
-		sleep 0.05
-	done
+	committed_within 10 "$store" 3
 	XDG_RUNTIME_DIR=$PWD/other run -0 commit -o "$store" -R 10
 	mklog 1 more 3
 	kproduce t 0 <more
@@ -837,7 +829,7 @@ kafka_scenario_setup() {
 kconsume() {
 	run setsid -w sh -c "logcat -o '$store' -n 1000 | $1 >/dev/null"
 	local st=$status
-	kreleased "$store" || fail "$store still held 10 s after the run"
+	released "$store" || fail "$store still held 10 s after the run"
 	status=$st
 }
 

@@ -96,19 +96,15 @@ kcommit() {
 	printf '%s\tx\n' $(($2 - 1)) | setsid -w commit -o "$1" >/dev/null
 }
 
-# kreleased STORE: wait (at most 10 s) until no pipeline holds STORE on
-# this host: a killed pipeline's stages die a moment after its shell was
-# reaped.  The probe is a commit on no input in a session of its own: it
-# commits nothing, and exits 75 only while STORE is held.
-kreleased() {
-	local st
-	for _ in $(seq 500); do
-		st=0
-		setsid -w commit -o "$1" </dev/null >/dev/null 2>&1 || st=$?
-		[ "$st" != 75 ] && return 0
-		sleep 0.02
+# committed_within SECONDS STORE N: wait until the group's offset is N.
+committed_within() {
+	local deadline=$(( $(date +%s) + $1 ))
+
+	until [ "$(committed "$2")" = "$3" ]; do
+		[ "$(date +%s)" -lt "$deadline" ] ||
+			fail "$2: committed $(committed "$2"), not $3, after $1 s"
+		sleep 0.05
 	done
-	return 1
 }
 
 # within SECONDS CMD...: run CMD and fail if it took longer (a bound the
