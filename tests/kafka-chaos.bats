@@ -101,7 +101,7 @@ chaos() {
 				[ "$prev" = none ] ||
 				    fail "$name seed $seed try $try: offset $prev gone"
 				[ "$end" != 0 ] || [ "$(cat rc)" != 0 ] ||
-				    fail "$name seed $seed try $try: a whole run committed nothing"
+				    fail "$name seed $seed try $try: a whole run committed nothing: $(tail -3 errs)"
 				continue
 			fi
 			[ "$prev" = none ] || [ "$v" -ge "$prev" ] ||
