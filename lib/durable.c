@@ -1,9 +1,11 @@
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "durable.h"
@@ -57,4 +59,45 @@ ex_replace(const char *path, const void *data, size_t n)
 		ex_die(EXIT_IO, "rename: %s to %s", tmp, path);
 	ex_fsync_dir(path);
 	free(tmp);
+}
+
+int
+ex_tmpfile(const char *path, char **tmp)
+{
+	size_t n = strlen(path) + sizeof ".tmp.XXXXXXXX";
+	char *t = ex_malloc(n);
+	uint32_t r;
+	int fd;
+
+	for (int i = 0; i < 100; i++) {
+		if (getrandom(&r, sizeof r, 0) != sizeof r)
+			r = (uint32_t)getpid() * 2654435761u + (uint32_t)i;
+		snprintf(t, n, "%s.tmp.%08x", path, (unsigned)r);
+		fd = open(t, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    0666);
+		if (fd >= 0) {
+			*tmp = t;
+			return fd;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	ex_die(EXIT_IO, "open: %s", t);
+}
+
+void
+ex_install(int fd, const char *tmp, const char *path)
+{
+	ex_fsync(fd, tmp);
+	if (rename(tmp, path) < 0)
+		ex_die(EXIT_IO, "rename: %s to %s", tmp, path);
+	ex_fsync_dir(path);
+}
+
+void
+ex_remove(const char *path)
+{
+	if (unlink(path) < 0 && errno != ENOENT)
+		ex_die(EXIT_IO, "unlink: %s", path);
+	ex_fsync_dir(path);
 }
