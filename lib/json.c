@@ -24,6 +24,8 @@
 
 #define JSON_LOCAL_DEPTH 4096
 #define WHY_MAX 96
+#define FAST_MAX 1024 /* longest document the fast path takes */
+#define FAST_PAD 32   /* bytes of NULs after its copy */
 
 /* What scan() found for the wanted member; apart from EX_JSON_BAD. */
 enum { V_NONE = 16, V_STRING, V_NUMBER, V_OTHER };
@@ -588,8 +590,10 @@ member:
 	goto value;
 }
 
-int
-ex_json_get(const char *doc, size_t n, const char *name, size_t namelen,
+/* The strict scanner: every document, and the reference for every
+ * answer and every reason. */
+static int
+strict(const char *doc, size_t n, const char *name, size_t namelen,
     struct ex_json_buf *scratch, const char **val, size_t *vlen,
     const char **why)
 {
@@ -623,4 +627,278 @@ ex_json_get(const char *doc, size_t n, const char *name, size_t namelen,
 	default:
 		return EX_JSON_FOUND;
 	}
+}
+
+/*
+ * The fast path: what a log line usually is, a document of at most
+ * FAST_MAX bytes, nested at most 63 deep, whose strings are printable
+ * ASCII (0x20 to 0x7f) without a backslash and whose whitespace is
+ * spaces.  There a string is simply the bytes between two quotes, so the
+ * scan needs neither escapes nor UTF-8, and it needs no bounds checks
+ * either: it works on a copy followed by NULs, which end every string
+ * scan and match nothing it accepts.  It decides only valid documents,
+ * with the strict scanner's answer; anything else (an error included) it
+ * hands to the strict scanner, which then says why.  fuzz/json.c holds
+ * the two to the same answers.
+ */
+
+#define FAST_UNSURE (-1)
+
+/* Copy doc into buf, followed by FAST_PAD NULs. */
+static inline void
+fast_copy(const char *doc, size_t n, unsigned char *buf)
+{
+#ifdef __SSE2__
+	size_t i;
+
+	/* whole 16-byte pieces, the last 16 bytes again (overlapping, never
+	 * past the end), then NULs from the end on */
+	for (i = 0; i + 16 <= n; i += 16)
+		_mm_storeu_si128((__m128i *)(void *)(buf + i),
+		    _mm_loadu_si128((const __m128i *)(const void *)(doc + i)));
+	if (n >= 16)
+		_mm_storeu_si128((__m128i *)(void *)(buf + n - 16),
+		    _mm_loadu_si128((const __m128i *)(const void *)(doc + n - 16)));
+	else
+		memcpy(buf, doc, n);
+	for (i = 0; i < FAST_PAD; i += 16)
+		_mm_storeu_si128((__m128i *)(void *)(buf + n + i),
+		    _mm_setzero_si128());
+#else
+	memcpy(buf, doc, n);
+	memset(buf + n, 0, FAST_PAD);
+#endif
+}
+
+/* The closing quote of the string whose opening quote is at i, or 0 if
+ * the string holds a byte outside the fast path's alphabet or does not
+ * end before the NULs. */
+static inline size_t
+fast_string(const unsigned char *buf, size_t i)
+{
+	i++;
+#ifdef __SSE2__
+	for (;; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(buf + i));
+		/* a signed "less than space" catches control characters, NUL
+		 * and every byte of 0x80 and above at once */
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+		    _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+		    _mm_cmplt_epi8(x, _mm_set1_epi8(' '))));
+
+		if (m) {
+			i += (size_t)__builtin_ctz(m);
+			return buf[i] == '"' ? i : 0;
+		}
+	}
+#else
+	for (;; i++) {
+		unsigned char c = buf[i];
+
+		if (c == '"')
+			return i;
+		if (c < 0x20 || c >= 0x80 || c == '\\')
+			return 0;
+	}
+#endif
+}
+
+/* How many digits start at p (which the NULs of the copy end). */
+static inline size_t
+fast_digits(const unsigned char *p)
+{
+	const uint64_t ones = 0x0101010101010101u;
+	size_t k = 0;
+
+	for (;; k += 8) {
+		uint64_t x, m;
+
+		memcpy(&x, p + k, 8);
+		x ^= ones * '0'; /* the digits become 0 to 9 */
+		/* the high bit set in each byte that is not a digit; a carry
+		 * leaves only bytes after the first such one */
+		m = (x | (x + ones * 0x76)) & (ones * 0x80);
+		if (m)
+			return k + (size_t)__builtin_ctzll(m) / 8;
+	}
+}
+
+static int
+fast(const char *doc, size_t n, const char *name, size_t namelen,
+    const char **val, size_t *vlen, const char **why)
+{
+	unsigned char buf[FAST_MAX + FAST_PAD];
+	uint64_t stack = 0; /* bit d: level d + 1 is an object */
+	size_t i = 0, j, k, vstart = 0, vend = 0;
+	unsigned depth = 0;
+	int kind = V_NONE, want = 0;
+	const char *missing = NULL;
+
+	if (n == 0 || n > FAST_MAX)
+		return FAST_UNSURE;
+	fast_copy(doc, n, buf);
+#define SKIP() while (buf[i] == ' ') i++
+	SKIP();
+	if (buf[i] != '{')
+		return FAST_UNSURE;
+	goto open_object;
+
+value:
+	switch (buf[i]) {
+	case '"':
+		if (!(j = fast_string(buf, i)))
+			return FAST_UNSURE;
+		if (want) {
+			kind = V_STRING;
+			vstart = i + 1;
+			vend = j;
+		}
+		i = j + 1;
+		break;
+	case '{':
+		if (want) {
+			kind = V_OTHER;
+			missing = kind_why('{');
+		}
+	open_object:
+		if (depth == 63)
+			return FAST_UNSURE;
+		stack |= UINT64_C(1) << depth;
+		depth++;
+		want = 0;
+		i++;
+		SKIP();
+		if (buf[i] == '}') {
+			i++;
+			depth--;
+			break;
+		}
+		goto member;
+	case '[':
+		if (want) {
+			kind = V_OTHER;
+			missing = kind_why('[');
+		}
+		if (depth == 63)
+			return FAST_UNSURE;
+		stack &= ~(UINT64_C(1) << depth);
+		depth++;
+		want = 0;
+		i++;
+		SKIP();
+		if (buf[i] == ']') {
+			i++;
+			depth--;
+			break;
+		}
+		goto value;
+	case '-': case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		j = i;
+		if (buf[i] == '-')
+			i++;
+		if (buf[i] == '0')
+			i++;
+		else if (is_digit(buf[i]))
+			i += fast_digits(buf + i);
+		else
+			return FAST_UNSURE;
+		if (buf[i] == '.') {
+			if (!(k = fast_digits(buf + i + 1)))
+				return FAST_UNSURE;
+			i += 1 + k;
+		}
+		if ((buf[i] | 0x20) == 'e') {
+			if (buf[++i] == '+' || buf[i] == '-')
+				i++;
+			if (!(k = fast_digits(buf + i)))
+				return FAST_UNSURE;
+			i += k;
+		}
+		if (want) {
+			kind = V_NUMBER;
+			vstart = j;
+			vend = i;
+		}
+		break;
+	case 't':
+	case 'n':
+		if (memcmp(buf + i, buf[i] == 't' ? "true" : "null", 4) != 0)
+			return FAST_UNSURE;
+		goto literal;
+	case 'f':
+		if (memcmp(buf + i, "false", 5) != 0)
+			return FAST_UNSURE;
+		i++;
+	literal:
+		if (want) {
+			kind = V_OTHER;
+			missing = kind_why(buf[i]);
+		}
+		i += 4;
+		break;
+	default:
+		return FAST_UNSURE;
+	}
+	want = 0;
+
+after_value:
+	SKIP();
+	if (depth == 0) {
+		if (i != n)
+			return FAST_UNSURE;
+		switch (kind) {
+		case V_NONE:
+			*why = "no such top-level member";
+			return EX_JSON_MISSING;
+		case V_OTHER:
+			*why = missing;
+			return EX_JSON_MISSING;
+		default:
+			*val = doc + vstart;
+			*vlen = vend - vstart;
+			return EX_JSON_FOUND;
+		}
+	}
+	if (buf[i] == ',') {
+		i++;
+		SKIP();
+		if (stack >> (depth - 1) & 1)
+			goto member;
+		goto value;
+	}
+	if (buf[i] == ((stack >> (depth - 1) & 1) ? '}' : ']')) {
+		i++;
+		depth--;
+		goto after_value;
+	}
+	return FAST_UNSURE;
+
+member:
+	if (buf[i] != '"' || !(j = fast_string(buf, i)))
+		return FAST_UNSURE;
+	if (depth == 1 && kind == V_NONE && j - i - 1 == namelen &&
+	    memcmp(buf + i + 1, name, namelen) == 0)
+		want = 1;
+	i = j + 1;
+	SKIP();
+	if (buf[i] != ':')
+		return FAST_UNSURE;
+	i++;
+	SKIP();
+	goto value;
+#undef SKIP
+}
+
+int
+ex_json_get(const char *doc, size_t n, const char *name, size_t namelen,
+    struct ex_json_buf *scratch, const char **val, size_t *vlen,
+    const char **why)
+{
+	int r = fast(doc, n, name, namelen, val, vlen, why);
+
+	if (r != FAST_UNSURE)
+		return r;
+	return strict(doc, n, name, namelen, scratch, val, vlen, why);
 }
