@@ -54,7 +54,7 @@ struct rec {
 	uint64_t off;
 	const char *payload;
 	size_t len;
-	unsigned char fp[EX_FP_LEN];
+	unsigned char fp[EX_KEY_FP];
 	int haskey;
 };
 
@@ -340,10 +340,10 @@ batches(struct run *r)
 static void
 acked(struct run *r, struct group *g, struct ex_flight *f)
 {
-	static const unsigned char nokey[EX_FP_LEN];
+	static const unsigned char nokey[EX_KEY_FP];
 	size_t need = g->len + EX_TAG_MAX + f->len + 1;
 
-	if (memcmp(f->user, nokey, EX_FP_LEN) != 0)
+	if (memcmp(f->user, nokey, EX_KEY_FP) != 0)
 		ex_seen_add(r->seen, f->user);
 	if (need > g->cap) {
 		g->cap = 2 * need;
@@ -429,7 +429,7 @@ echo(struct run *r)
 				continue;
 			}
 			f = ex_ack_send(&a, x->off, x->payload, x->len);
-			memcpy(f->user, x->fp, EX_FP_LEN);
+			memcpy(f->user, x->fp, EX_KEY_FP);
 		}
 		if (g.n)
 			ms = (int)(g.deadline > ex_now_ms() ?

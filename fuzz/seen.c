@@ -117,7 +117,7 @@ static void
 session(const uint8_t *data, size_t n, size_t tn)
 {
 	static const unsigned char zero[16];
-	unsigned char fp[EX_FP_LEN];
+	unsigned char fp[EX_KEY_FP];
 	struct ex_seen *s = ex_seen_open(set, 0);
 	uint64_t count;
 
