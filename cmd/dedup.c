@@ -48,6 +48,7 @@ static char delim = '\t';
 static int missing = MISS_ERROR, eflag, pflag, vflag, wflag;
 static uint64_t count; /* records a batch or group; 0: until EOF */
 static int tms = 1000;
+static int64_t window; /* -W, ms; 0: keys kept for ever */
 static char **cmd;
 
 struct rec {
@@ -80,7 +81,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: dedup [-epvw] -s seenfile [-k name | -f field "
-	    "[-d delim]] [-m pass|drop] [-n count] [-t ms] "
+	    "[-d delim]] [-m pass|drop] [-n count] [-t ms] [-W age] "
 	    "[-- command [arg ...]]\n");
 	exit(EXIT_USAGE);
 }
@@ -492,6 +493,34 @@ number(const char *s, const char *what, unsigned long min, unsigned long max)
 	return v;
 }
 
+/* -W AGE: seconds, or a number of days, hours, minutes or seconds (28d,
+ * 12h, 90m, 45s), from 1 s to 100 years; in milliseconds. */
+static int64_t
+age(const char *s)
+{
+	static const struct { char c; int64_t s; } unit[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+	};
+	int64_t mul = 1;
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	for (size_t i = 0; *end && i < sizeof unit / sizeof unit[0]; i++)
+		if (end[0] == unit[i].c && !end[1]) {
+			mul = unit[i].s;
+			end++;
+		}
+	if (s[0] < '0' || s[0] > '9' || *end || errno || v == 0 ||
+	    v > 3156000000ull / (unsigned long long)mul) {
+		ex_warnx("-W: not an age of 1 s to 100 years (N seconds, or "
+		    "Nd, Nh, Nm, Ns): %s", s);
+		usage();
+	}
+	return (int64_t)v * mul * 1000;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -500,7 +529,7 @@ main(int argc, char *argv[])
 
 	ex_setprog(argv[0]);
 	ex_elapsed();
-	while ((c = getopt(argc, argv, "+d:ef:k:m:n:ps:t:vw")) != -1) {
+	while ((c = getopt(argc, argv, "+d:ef:k:m:n:ps:t:vwW:")) != -1) {
 		switch (c) {
 		case 'd':
 			if (strlen(optarg) != 1) {
@@ -553,6 +582,9 @@ main(int argc, char *argv[])
 		case 'w':
 			wflag = 1;
 			break;
+		case 'W':
+			window = age(optarg);
+			break;
 		default:
 			usage();
 		}
@@ -583,6 +615,8 @@ main(int argc, char *argv[])
 	ex_rd_init(&r.in, 0, "stdin");
 	ex_out_init(&r.out, 1, "stdout");
 	r.seen = ex_seen_open(seenpath, wflag ? EX_LOCK_WAIT : 0);
+	if (window)
+		ex_seen_window(r.seen, window);
 	if (cmd) {
 		/* A command that stops reading must not kill us. */
 		signal(SIGPIPE, SIG_IGN);
