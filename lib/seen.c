@@ -240,14 +240,17 @@ tsize(unsigned log2)
 	return (off_t)HDR_BLOCK + ((off_t)16 << log2);
 }
 
-/* Die 74 naming what failed, having removed the file being built, so a
- * full disk is not left fuller. */
+/* Die 74 naming what failed, having removed the file being built (and
+ * dir, the new set's directory, if not NULL), so a full disk is not left
+ * fuller. */
 static _Noreturn void
-die_building(const char *what, const char *tmp)
+die_building(const char *what, const char *tmp, const char *dir)
 {
 	int e = errno;
 
 	unlink(tmp);
+	if (dir)
+		rmdir(dir);
 	errno = e;
 	ex_die(EXIT_IO, "%s: %s", what, tmp);
 }
@@ -258,13 +261,13 @@ die_building(const char *what, const char *tmp)
  * the pages present, so a first store to one is not a page fault that
  * converts an unwritten extent.  Either reports a full disk as ENOSPC. */
 static void
-reserve(int fd, off_t size, const char *tmp)
+reserve(int fd, off_t size, const char *tmp, const char *dir)
 {
 	static char zero[ZERO_CHUNK];
 
 	if (fallocate(fd, 0, 0, size) < 0 && errno != EOPNOTSUPP &&
 	    errno != ENOSYS)
-		die_building("allocate", tmp);
+		die_building("allocate", tmp, dir);
 	for (off_t off = 0; off < size;) {
 		size_t n = size - off < (off_t)sizeof zero ?
 		    (size_t)(size - off) : sizeof zero;
@@ -273,7 +276,7 @@ reserve(int fd, off_t size, const char *tmp)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			die_building("write", tmp);
+			die_building("write", tmp, dir);
 		off += w;
 	}
 }
@@ -324,9 +327,10 @@ tab_free(struct tab *t)
 }
 
 /* A new empty table of 2^log2 slots in a temporary file beside path, its
- * blocks reserved, mapped, with no header yet. */
+ * blocks reserved, mapped, with no header yet.  A failure removes dir too
+ * (a new set's directory), if not NULL. */
 static struct tab *
-tab_build(const char *path, uint64_t id, unsigned log2)
+tab_build(const char *path, uint64_t id, unsigned log2, const char *dir)
 {
 	struct tab *t = ex_malloc(sizeof *t);
 
@@ -335,7 +339,7 @@ tab_build(const char *path, uint64_t id, unsigned log2)
 	t->fd = ex_tmpfile(path, &t->tmp);
 	t->id = id;
 	t->log2 = log2;
-	reserve(t->fd, tsize(log2), t->tmp);
+	reserve(t->fd, tsize(log2), t->tmp, dir);
 	map_tab(t);
 	prefault(t);
 	return t;
@@ -368,9 +372,10 @@ hdr_write(struct ex_seen *s, struct tab *t)
 /* A new slice of the set, empty, committed under its name: the table of a
  * new set (in the set's directory being built), or the next slice. */
 static void
-new_slice(const struct ex_seen *s, const char *path, uint64_t id)
+new_slice(const struct ex_seen *s, const char *path, uint64_t id,
+    const char *dir)
 {
-	struct tab *t = tab_build(path, id, LOG2_MIN);
+	struct tab *t = tab_build(path, id, LOG2_MIN, dir);
 	unsigned char h[HDR_LEN];
 
 	thdr_fmt(s, t, h);
@@ -481,7 +486,7 @@ create(struct ex_seen *s)
 	j = ex_strjoin(dir, "/journal");
 	randombytes_buf(s->secret, sizeof s->secret);
 	randombytes_buf(s->setid, sizeof s->setid);
-	new_slice(s, t, 0);
+	new_slice(s, t, 0, dir);
 	jhdr_fmt(s, 0, 0, jh);
 	if ((fd = open(j, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0666)) < 0)
@@ -813,7 +818,7 @@ roll(struct ex_seen *s)
 	if (s->jrecs || s->hdirty)
 		hdr_write(s, cur(s));
 	path = slice_path(s, id);
-	new_slice(s, path, id);
+	new_slice(s, path, id, NULL);
 	free(path);
 	s->tab = ex_realloc(s->tab, (s->ntab + 1) * sizeof *s->tab);
 	s->tab[s->ntab] = tab_open(s, id, 0);
@@ -823,29 +828,12 @@ roll(struct ex_seen *s)
 	set_view(s);
 }
 
-/* Between batches: start a slice every quarter window, drop the slices
- * whose last commit is a window old.  Never the current one. */
+/* Drop the slices other than the current one whose last commit is a
+ * window old: unlinked whole, never read. */
 static void
-maintain(struct ex_seen *s)
+drop_expired(struct ex_seen *s, int64_t now)
 {
-	int64_t now, width;
-	struct tab *c;
-	size_t i;
-
-	if (!s->window || s->shadow || s->pend.n)
-		return;
-	now = now_ms(s);
-	width = s->window / SLICES ? s->window / SLICES : 1;
-	c = cur(s);
-	if (c->count && !c->tfirst) {
-		/* keys recorded before times were kept: they are taken to
-		 * be as young as now, and that is made durable at once */
-		stamp(s, c, now);
-		checkpoint(s);
-	}
-	if (c->count && now - c->tfirst >= width)
-		roll(s);
-	for (i = 0; i + 1 < s->ntab;) {
+	for (size_t i = 0; i + 1 < s->ntab;) {
 		struct tab *t = s->tab[i];
 
 		if (t->tlast && now - t->tlast >= s->window) {
@@ -858,6 +846,33 @@ maintain(struct ex_seen *s)
 			s->ntab--;
 		} else
 			i++;
+	}
+}
+
+/* Between batches: drop the slices a window old, and start a slice every
+ * quarter window.  Drops come first: on a full disk they make the room a
+ * new slice needs. */
+static void
+maintain(struct ex_seen *s)
+{
+	int64_t now, width;
+	struct tab *c;
+
+	if (!s->window || s->shadow || s->pend.n)
+		return;
+	now = now_ms(s);
+	width = s->window / SLICES ? s->window / SLICES : 1;
+	c = cur(s);
+	if (c->count && !c->tfirst) {
+		/* keys recorded before times were kept: they are taken to
+		 * be as young as now, and that is made durable at once */
+		stamp(s, c, now);
+		checkpoint(s);
+	}
+	drop_expired(s, now);
+	if (c->count && now - c->tfirst >= width) {
+		roll(s);
+		drop_expired(s, now);
 	}
 	set_view(s);
 }
@@ -926,7 +941,7 @@ shadow(struct ex_seen *s, const struct tab *from, unsigned log2)
 	if (log2 > LOG2_MAX)
 		ex_diex(EXIT_DATA, "%s: more keys than a seen-set holds",
 		    s->path);
-	t = tab_build(c->path, c->id, log2);
+	t = tab_build(c->path, c->id, log2, NULL);
 	/* Doubling only adds bits to the slot index, so this writes the
 	 * new table almost in order, in two streams. */
 	for (uint64_t i = 0; i <= from->mask; i++)
