@@ -629,6 +629,7 @@ strict(const char *doc, size_t n, const char *name, size_t namelen,
 	}
 }
 
+#ifndef EX_JSON_STRICT_ONLY
 /*
  * The fast path: what a log line usually is, a document of at most
  * FAST_MAX bytes, nested at most 63 deep, whose strings are printable
@@ -891,14 +892,18 @@ member:
 #undef SKIP
 }
 
+#endif
+
 int
 ex_json_get(const char *doc, size_t n, const char *name, size_t namelen,
     struct ex_json_buf *scratch, const char **val, size_t *vlen,
     const char **why)
 {
+#ifndef EX_JSON_STRICT_ONLY
 	int r = fast(doc, n, name, namelen, val, vlen, why);
 
 	if (r != FAST_UNSURE)
 		return r;
+#endif
 	return strict(doc, n, name, namelen, scratch, val, vlen, why);
 }
