@@ -48,6 +48,7 @@ struct tab {
 	uint64_t *slots, mask;
 	unsigned log2;
 	uint64_t id, count, gen;
+	uint64_t oldest;         /* the oldest slice held, as of this one */
 	int64_t tfirst, tlast;   /* ms since the epoch; 0: not known */
 };
 
@@ -77,7 +78,7 @@ struct ex_seen {
 struct hdr {
 	unsigned log2;
 	unsigned char secret[16], setid[16];
-	uint64_t count, gen, id;
+	uint64_t count, gen, id, oldest;
 	int64_t tfirst, tlast;
 };
 
@@ -176,6 +177,7 @@ thdr_fmt(const struct ex_seen *s, const struct tab *t, unsigned char *h)
 	le64(h + 64, t->id);
 	le64(h + 72, (uint64_t)t->tfirst);
 	le64(h + 80, (uint64_t)t->tlast);
+	le64(h + 88, t->oldest);
 	checksum(h + HDR_SUM, h, HDR_SUM);
 }
 
@@ -205,9 +207,10 @@ thdr_parse(struct hdr *o, const unsigned char *h)
 	o->id = get64(h + 64);
 	o->tfirst = (int64_t)get64(h + 72);
 	o->tlast = (int64_t)get64(h + 80);
+	o->oldest = get64(h + 88);
 	if (o->count >= (uint64_t)1 << l)
 		return "corrupt header (count exceeds capacity)";
-	if (version(o->id) != v || o->id > UINT32_MAX)
+	if (version(o->id) != v || o->id > UINT32_MAX || o->oldest > o->id)
 		return "corrupt header (bad slice number)";
 	if (o->tfirst < 0 || o->tlast < 0)
 		return "corrupt header (bad time)";
@@ -373,11 +376,12 @@ hdr_write(struct ex_seen *s, struct tab *t)
  * new set (in the set's directory being built), or the next slice. */
 static void
 new_slice(const struct ex_seen *s, const char *path, uint64_t id,
-    const char *dir)
+    uint64_t oldest, const char *dir)
 {
 	struct tab *t = tab_build(path, id, LOG2_MIN, dir);
 	unsigned char h[HDR_LEN];
 
+	t->oldest = oldest;
 	thdr_fmt(s, t, h);
 	memcpy(t->map, h, sizeof h);
 	ex_install(t->fd, t->tmp, path);
@@ -444,6 +448,7 @@ tab_open(struct ex_seen *s, uint64_t id, int first)
 	t->id = id;
 	t->tfirst = c0.tfirst;
 	t->tlast = c0.tlast;
+	t->oldest = c0.oldest;
 	if (st.st_size != tsize(t->log2))
 		ex_diex(EXIT_DATA, "%s: %s: %lld bytes, its header says %lld",
 		    t->path, st.st_size < tsize(t->log2) ? "truncated" :
@@ -486,7 +491,7 @@ create(struct ex_seen *s)
 	j = ex_strjoin(dir, "/journal");
 	randombytes_buf(s->secret, sizeof s->secret);
 	randombytes_buf(s->setid, sizeof s->setid);
-	new_slice(s, t, 0, dir);
+	new_slice(s, t, 0, 0, dir);
 	jhdr_fmt(s, 0, 0, jh);
 	if ((fd = open(j, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0666)) < 0)
@@ -756,6 +761,28 @@ open_journal(struct ex_seen *s)
 	journal_reset(s);
 }
 
+/* Open the slices ids[0..n) (ascending, n > 0).  The newest says which
+ * is the oldest held: one below it is a slice whose drop a crash
+ * interrupted, removed now; one missing from it to the newest is damage. */
+static void
+open_slices(struct ex_seen *s, const uint64_t *ids, size_t n)
+{
+	struct tab *newest = tab_open(s, ids[n - 1], 1);
+	uint64_t want = newest->oldest;
+	size_t i = 0;
+
+	s->tab = ex_malloc(n * sizeof *s->tab);
+	for (; i + 1 < n && ids[i] < want; i++)
+		ex_remove(slice_path(s, ids[i]));
+	for (; want < newest->id; want++, i++) {
+		if (i + 1 >= n || ids[i] != want)
+			ex_diex(EXIT_DATA, "%s: missing from the seen-set",
+			    slice_path(s, want));
+		s->tab[s->ntab++] = tab_open(s, want, 0);
+	}
+	s->tab[s->ntab++] = newest;
+}
+
 struct ex_seen *
 ex_seen_open(const char *path, int lockflags)
 {
@@ -792,9 +819,7 @@ ex_seen_open(const char *path, int lockflags)
 
 		ex_diex(EXIT_DATA, "%s: missing from the seen-set", t);
 	}
-	s->tab = ex_malloc(n * sizeof *s->tab);
-	for (size_t i = 0; i < n; i++)
-		s->tab[s->ntab++] = tab_open(s, ids[i], i == 0);
+	open_slices(s, ids, n);
 	free(ids);
 	open_journal(s);
 	ex_fpset_init(&s->pend);
@@ -818,7 +843,7 @@ roll(struct ex_seen *s)
 	if (s->jrecs || s->hdirty)
 		hdr_write(s, cur(s));
 	path = slice_path(s, id);
-	new_slice(s, path, id, NULL);
+	new_slice(s, path, id, s->tab[0]->id, NULL);
 	free(path);
 	s->tab = ex_realloc(s->tab, (s->ntab + 1) * sizeof *s->tab);
 	s->tab[s->ntab] = tab_open(s, id, 0);
@@ -829,24 +854,30 @@ roll(struct ex_seen *s)
 }
 
 /* Drop the slices other than the current one whose last commit is a
- * window old: unlinked whole, never read. */
+ * window old: always the oldest ones, since slices take keys in turn.
+ * The current slice's header records the new oldest first (a
+ * checkpoint), so a slice below it is one a crash left, and one missing
+ * above it is damage; then the files go, unlinked whole, never read. */
 static void
 drop_expired(struct ex_seen *s, int64_t now)
 {
-	for (size_t i = 0; i + 1 < s->ntab;) {
-		struct tab *t = s->tab[i];
+	size_t k = 0;
 
-		if (t->tlast && now - t->tlast >= s->window) {
-			munmap(t->map, t->maplen);
-			t->map = NULL;
-			ex_remove(t->path);
-			tab_free(t);
-			memmove(s->tab + i, s->tab + i + 1,
-			    (s->ntab - i - 1) * sizeof *s->tab);
-			s->ntab--;
-		} else
-			i++;
+	while (k + 1 < s->ntab && s->tab[k]->tlast &&
+	    now - s->tab[k]->tlast >= s->window)
+		k++;
+	if (k == 0)
+		return;
+	cur(s)->oldest = s->tab[k]->id;
+	checkpoint(s);
+	for (size_t i = 0; i < k; i++) {
+		munmap(s->tab[i]->map, s->tab[i]->maplen);
+		s->tab[i]->map = NULL;
+		ex_remove(s->tab[i]->path);
+		tab_free(s->tab[i]);
 	}
+	memmove(s->tab, s->tab + k, (s->ntab - k) * sizeof *s->tab);
+	s->ntab -= k;
 }
 
 /* Between batches: drop the slices a window old, and start a slice every
@@ -965,6 +996,7 @@ shadow(struct ex_seen *s, const struct tab *from, unsigned log2)
 	t->gen = c->gen;
 	t->tfirst = c->tfirst;
 	t->tlast = c->tlast;
+	t->oldest = c->oldest;
 	s->shadow = t;
 	set_view(s);
 }

@@ -20,7 +20,8 @@
  *                 version, log2 of the capacity, the secret, the set's id,
  *                 the key count, a checkpoint generation, the slice's
  *                 number (0 for SEEN/table), the times of the first and
- *                 the last group commit into it, and a BLAKE2b checksum.
+ *                 the last group commit into it, the number of the oldest
+ *                 slice held when it was written, and a BLAKE2b checksum.
  *                 The valid copy with the higher generation is current; a
  *                 checkpoint overwrites the other one, so a torn header
  *                 write leaves the previous one.  The slice with the
@@ -84,7 +85,12 @@
  * closes it (checkpoint) and starts a new empty slice (built in a
  * temporary file and renamed into place; then the journal is reset to it).
  * A slice whose last commit is a whole window old is dropped: its file is
- * unlinked, never read key by key.  So a key is remembered for at least
+ * unlinked, never read key by key.  Slices take keys in turn, so the
+ * ones dropped are always the oldest; the current slice's header names
+ * the oldest slice held, and a drop records the new one there (a
+ * checkpoint) before it unlinks.  At open, a slice below it is one whose
+ * drop a crash interrupted (removed), and one missing between it and the
+ * current slice is damage (exit 65).  So a key is remembered for at least
  * the window after its group commit, and forgotten within a window and a
  * quarter of it (or at the first run after that).  Time is the wall
  * clock, but never earlier than the last commit the set records: a clock
@@ -94,10 +100,10 @@
  * Creation builds both files in a new directory beside SEEN (unique name),
  * fsyncs them and renames it into place, so a set exists whole or not at
  * all; a missing SEEN is a new, empty set (a symbolic link to nothing is
- * not missing: exit 65).  A SEEN that is not a directory, holds no slice, a
- * slice or journal with a bad magic, version, checksum or size, a slice or
- * journal of another set, or a journal of a slice it lacks, is fatal: exit
- * 65 naming the file.  It is never recreated: that would deliver every key
+ * not missing: exit 65).  A SEEN that is not a directory, holds no slice or
+ * lacks one it should hold, a slice or journal with a bad magic, version,
+ * checksum or size, a slice or journal of another set, or a journal of a
+ * slice it lacks, is fatal: exit 65 naming the file.  It is never recreated: that would deliver every key
  * again.  Temporary files a crash left in SEEN/ are removed at open.  Every
  * write failure is fatal (exit 74).
  *
