@@ -34,6 +34,11 @@
 #define MAXLOAD(cap) ((cap) / 5 * 4) /* 80 %: doubling leaves 40 % */
 #define SLICES     4     /* a window is this many slices wide */
 #define ZERO_CHUNK (1u << 20)
+/* A table being built up to this size is built in memory and written
+ * once when committed; a bigger one is built in its file, so that growing
+ * a big set never needs the new table in memory.  EXACTLY_BUILD_MEM
+ * (bytes) sets another limit, so tests can take the path of big sets. */
+#define MEM_BUILD_MAX ((size_t)256 << 20)
 
 static const unsigned char tmagic[8] = { 0x89, 'S', 'E', 'E', 'N', '\r', '\n', 0x1a };
 static const unsigned char jmagic[8] = { 0x89, 'S', 'E', 'E', 'N', 'J', '\n', 0x1a };
@@ -65,10 +70,12 @@ struct ex_seen {
 	struct tab **tab;        /* by slice number; the last is current */
 	size_t ntab;
 	struct tab *shadow;      /* growth under way: current + pending */
+	unsigned regrown;        /* times the shadow grew in this batch */
 	struct ex_fpset pend;    /* pending keys, when no shadow */
 	uint64_t jrecs;          /* records in the journal */
 	int64_t window;          /* ms; 0: forget nothing */
 	int64_t fixednow;        /* EXACTLY_NOW in ms; 0: the clock */
+	size_t buildmem;         /* the largest table built in memory */
 	int hdirty;              /* current's times are newer than its header */
 	struct view *view;
 	size_t nview;
@@ -112,6 +119,26 @@ now_ms(const struct ex_seen *s)
 		if (s->tab[i]->tlast > t)
 			t = s->tab[i]->tlast;
 	return t;
+}
+
+/* The testing aids of seen.h: EXACTLY_NOW, EXACTLY_BUILD_MEM. */
+static void
+testing_aids(struct ex_seen *s)
+{
+	const char *m = getenv("EXACTLY_BUILD_MEM");
+	char *end;
+
+	s->buildmem = MEM_BUILD_MAX;
+	if (m && *m) {
+		unsigned long long v;
+
+		errno = 0;
+		v = strtoull(m, &end, 10);
+		if (*end || errno || m[0] == '-')
+			ex_diex(EXIT_USAGE, "EXACTLY_BUILD_MEM: not a number "
+			    "of bytes: %s", m);
+		s->buildmem = (size_t)v;
+	}
 }
 
 static void
@@ -317,6 +344,17 @@ prefault(struct tab *t)
 		((volatile unsigned char *)t->map)[i] = 0;
 }
 
+/* Before an insert into a table of the set: make the first touch of the
+ * home slot's page a store (a locked or of 0, which changes nothing).  A
+ * load first would map it read-only and the store after it fault again,
+ * into page_mkwrite, which on a file of large folios walks the whole
+ * folio each time: inserts cost ten times over. */
+static inline void
+will_store(struct tab *t, uint64_t a)
+{
+	__atomic_fetch_or(&t->slots[2 * (a & t->mask)], 0, __ATOMIC_RELAXED);
+}
+
 static void
 tab_free(struct tab *t)
 {
@@ -329,23 +367,64 @@ tab_free(struct tab *t)
 	free(t);
 }
 
-/* A new empty table of 2^log2 slots in a temporary file beside path, its
- * blocks reserved, mapped, with no header yet.  A failure removes dir too
- * (a new set's directory), if not NULL. */
+/* A new empty table of 2^log2 slots, with no header yet, to be committed
+ * as path: in memory (fd -1, huge pages, since every access is random)
+ * if it takes at most mem bytes, else in a temporary file beside path, its
+ * blocks reserved, mapped.  A failure removes dir too (a new set's
+ * directory), if not NULL. */
 static struct tab *
-tab_build(const char *path, uint64_t id, unsigned log2, const char *dir)
+tab_build(const char *path, uint64_t id, unsigned log2, const char *dir,
+    size_t mem)
 {
 	struct tab *t = ex_malloc(sizeof *t);
 
 	memset(t, 0, sizeof *t);
 	t->path = ex_strjoin(path, "");
-	t->fd = ex_tmpfile(path, &t->tmp);
 	t->id = id;
 	t->log2 = log2;
+	if ((size_t)tsize(log2) <= mem) {
+		t->fd = -1;
+		t->maplen = (size_t)tsize(log2);
+		t->map = mmap(NULL, t->maplen, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (t->map == MAP_FAILED)
+			ex_die(EXIT_FAILURE, "mmap %zu bytes", t->maplen);
+		madvise(t->map, t->maplen, MADV_HUGEPAGE);
+		t->slots = (uint64_t *)(void *)(t->map + HDR_BLOCK);
+		t->mask = ((uint64_t)1 << log2) - 1;
+		return t;
+	}
+	t->fd = ex_tmpfile(path, &t->tmp);
 	reserve(t->fd, tsize(log2), t->tmp, dir);
 	map_tab(t);
 	prefault(t);
 	return t;
+}
+
+/* Write a table built in memory to a new temporary file beside its path,
+ * its blocks reserved first: then it is one built in its file. */
+static void
+tab_to_file(struct tab *t)
+{
+	int fd = ex_tmpfile(t->path, &t->tmp);
+
+	if (fallocate(fd, 0, 0, (off_t)t->maplen) < 0 &&
+	    errno != EOPNOTSUPP && errno != ENOSYS)
+		die_building("allocate", t->tmp, NULL);
+	for (size_t off = 0; off < t->maplen;) {
+		size_t n = t->maplen - off < ZERO_CHUNK ? t->maplen - off :
+		    ZERO_CHUNK;
+		ssize_t w = pwrite(fd, t->map + off, n, (off_t)off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			die_building("write", t->tmp, NULL);
+		off += (size_t)w;
+	}
+	munmap(t->map, t->maplen);
+	t->fd = fd;
+	map_tab(t);
 }
 
 /* The path of slice id in the set. */
@@ -378,7 +457,7 @@ static void
 new_slice(const struct ex_seen *s, const char *path, uint64_t id,
     uint64_t oldest, const char *dir)
 {
-	struct tab *t = tab_build(path, id, LOG2_MIN, dir);
+	struct tab *t = tab_build(path, id, LOG2_MIN, dir, 0);
 	unsigned char h[HDR_LEN];
 
 	t->oldest = oldest;
@@ -666,6 +745,7 @@ replay(struct ex_seen *s, struct tab *t, off_t end)
 			ex_fp_words(buf + i, &a, &b);
 			if ((a | b) == 0)
 				continue;
+			will_store(t, a);
 			/* Present already if the kernel wrote its page of
 			 * the table back before the crash. */
 			if (!ex_fptab_find(t->slots, t->mask, a, b, &pos)) {
@@ -796,6 +876,7 @@ ex_seen_open(const char *path, int lockflags)
 	memset(s, 0, sizeof *s);
 	s->jfd = -1;
 	fixed_clock(s);
+	testing_aids(s);
 	s->path = ex_strjoin(path, "");
 	s->jpath = ex_strjoin(path, "/journal");
 	s->lockfd = ex_lock(path, lockflags);
@@ -972,9 +1053,9 @@ shadow(struct ex_seen *s, const struct tab *from, unsigned log2)
 	if (log2 > LOG2_MAX)
 		ex_diex(EXIT_DATA, "%s: more keys than a seen-set holds",
 		    s->path);
-	t = tab_build(c->path, c->id, log2, NULL);
-	/* Doubling only adds bits to the slot index, so this writes the
-	 * new table almost in order, in two streams. */
+	t = tab_build(c->path, c->id, log2, NULL, s->buildmem);
+	/* Growing only adds bits to the slot index (halving drops one),
+	 * so this writes the new table almost in order, in a few streams. */
 	for (uint64_t i = 0; i <= from->mask; i++)
 		if (from->slots[2 * i] | from->slots[2 * i + 1])
 			ex_fptab_put(t->slots, t->mask, from->slots[2 * i],
@@ -990,7 +1071,8 @@ shadow(struct ex_seen *s, const struct tab *from, unsigned log2)
 		ex_fpset_clear(&s->pend);
 	} else {
 		/* the old shadow was never part of the set */
-		unlink(s->shadow->tmp);
+		if (s->shadow->tmp)
+			unlink(s->shadow->tmp);
 		tab_free(s->shadow);
 	}
 	t->gen = c->gen;
@@ -1014,8 +1096,11 @@ ex_seen_add(struct ex_seen *s, const unsigned char *fp)
 	if (t) {
 		t->slots[2 * pos] = a;
 		t->slots[2 * pos + 1] = b;
+		/* A batch that outgrew its table twice is a big one: four
+		 * times, then, and fewer copies on the way (the commit halves
+		 * a table that this left under 40 % full). */
 		if (++t->count > MAXLOAD(t->mask + 1))
-			shadow(s, t, t->log2 + 1);
+			shadow(s, t, t->log2 + (s->regrown++ < 2 ? 1 : 2));
 		return 1;
 	}
 	if (!ex_fpset_add(&s->pend, fp))
@@ -1057,11 +1142,19 @@ ex_seen_slices(const struct ex_seen *s)
 static void
 commit_shadow(struct ex_seen *s)
 {
-	struct tab *c = cur(s), *t = s->shadow;
+	struct tab *c = cur(s), *t;
+
+	while (s->shadow->log2 > LOG2_MIN &&
+	    s->shadow->count <= MAXLOAD(s->shadow->mask + 1) / 2)
+		shadow(s, s->shadow, s->shadow->log2 - 1);
+	t = s->shadow;
+	s->regrown = 0;
 
 	t->gen = c->gen + 1;
 	stamp(s, t, now_ms(s));
 	thdr_fmt(s, t, t->map + (t->gen % 2) * HDR_COPY);
+	if (t->fd < 0)
+		tab_to_file(t);
 	ex_install(t->fd, t->tmp, c->path);
 	free(t->tmp);
 	t->tmp = NULL;
@@ -1094,6 +1187,7 @@ commit_journal(struct ex_seen *s)
 		uint64_t a, b, pos;
 
 		ex_fp_words(buf + 16 * i, &a, &b);
+		will_store(c, a);
 		if (ex_fptab_find(c->slots, c->mask, a, b, &pos))
 			continue;
 		if (c->count + 1 > c->mask)
@@ -1125,8 +1219,10 @@ void
 ex_seen_close(struct ex_seen *s)
 {
 	if (s->shadow) { /* uncommitted: never part of the set */
-		unlink(s->shadow->tmp);
+		if (s->shadow->tmp)
+			unlink(s->shadow->tmp);
 		tab_free(s->shadow);
+		s->shadow = NULL;
 	}
 	if (s->jrecs)
 		checkpoint(s);

@@ -59,17 +59,20 @@
  *     leaves at most a partial last record (ignored) or a fingerprint of
  *     zeros (skipped); either way only keys whose commit had not returned.
  *   - Growth: when the current slice would pass 80 % full, a table of the
- *     needed power-of-two size is built in a new temporary file in SEEN/
- *     (unique name, O_EXCL) from the slice and the pending keys, and every
- *     later key of the batch goes straight into it (it is not part of the
- *     set, so its pages may reach the disk at any time); it doubles again
- *     if it must.  The commit fsyncs it, renames it over the slice and
+ *     needed power-of-two size is built from the slice and the pending keys,
+ *     and every later key of the batch goes straight into it; it grows
+ *     again if it must (four times over once a batch outgrew it twice,
+ *     halved at the commit if that left it under 40 % full).  Up to 256
+ *     MiB it is built in memory and written to a new temporary file in
+ *     SEEN/ (unique name, O_EXCL, blocks reserved first) at the commit;
+ *     a bigger one is built in such a file from the start (it is not part
+ *     of the set, so its pages may reach the disk at any time).  The commit fsyncs it, renames it over the slice and
  *     fsyncs the directory: the rename is the commit.  Until the rename the
  *     old table and journal are the set; after it the new table holds
  *     everything, and the journal's keys, replayed, are found present.  The
  *     journal is then emptied.  Growth costs time proportional to the slice
- *     once per doubling, never at every run, and the table being built is
- *     file pages the kernel can write back, not memory.
+ *     once per doubling, never at every run, and a big table being built
+ *     is file pages the kernel can write back, not memory.
  * A checkpoint (at close, and when the journal passes EX_SEEN_JOURNAL_MAX
  * keys) writes the other header copy with the new count, generation and
  * times into the mapped table and fsyncs it, then replaces the journal with
@@ -107,8 +110,10 @@
  * again.  Temporary files a crash left in SEEN/ are removed at open.  Every
  * write failure is fatal (exit 74).
  *
- * EXACTLY_NOW, when set, is the wall clock for the window, in seconds since
- * the epoch: a testing aid (dedup.1, ENVIRONMENT).
+ * Testing aids (dedup.1, ENVIRONMENT): EXACTLY_NOW, when set, is the wall
+ * clock for the window, in seconds since the epoch; EXACTLY_BUILD_MEM is
+ * the largest table a growth builds in memory (256 MiB; 0: every one in
+ * its file, as for a big set).
  */
 #ifndef EX_SEEN_H
 #define EX_SEEN_H

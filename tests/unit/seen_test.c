@@ -105,16 +105,21 @@ pending_then_committed(void)
 	rmset();
 }
 
+/* Growth, its tables built in memory (the default for small ones) or in
+ * temporary files (as for big sets, EXACTLY_BUILD_MEM=0). */
 static void
-growth(void)
+growth(int infile)
 {
-	struct ex_seen *s = ex_seen_open(set, 0);
+	struct ex_seen *s;
 	struct stat st;
 	char t[128];
 
-	/* one batch through several doublings, built in a temporary file */
+	if (infile)
+		setenv("EXACTLY_BUILD_MEM", "0", 1);
+	s = ex_seen_open(set, 0);
+	/* one batch through several doublings */
 	add_range(s, 0, 20000);
-	CHECK(tmpfiles() == 1);
+	CHECK(tmpfiles() == infile);
 	CHECK_U64(ex_seen_pending(s), 20000);
 	CHECK_U64(held(s, 0, 20000), 20000);
 	ex_seen_commit(s);
@@ -124,7 +129,7 @@ growth(void)
 	CHECK(stat(t, &st) == 0 && st.st_size == 4096 + 16 * 32768);
 	/* a batch that must grow and is never committed leaves nothing */
 	add_range(s, 20000, 40000);
-	CHECK(tmpfiles() == 1);
+	CHECK(tmpfiles() == infile);
 	ex_seen_close(s);
 	s = ex_seen_open(set, 0);
 	CHECK(tmpfiles() == 0);
@@ -142,6 +147,7 @@ growth(void)
 	CHECK_U64(held(s, 0, 120000), 120000);
 	CHECK(stat(t, &st) == 0 && st.st_size == 4096 + 16 * 262144);
 	ex_seen_close(s);
+	unsetenv("EXACTLY_BUILD_MEM");
 	rmset();
 }
 
@@ -273,7 +279,8 @@ main(void)
 		abort();
 	snprintf(set, sizeof set, "%s/set", dir);
 	pending_then_committed();
-	growth();
+	growth(0);
+	growth(1);
 	window();
 	fpset();
 	rmdir(dir);
