@@ -287,16 +287,17 @@ die_building(const char *what, const char *tmp, const char *dir)
 
 /* Allocate every block of a new, empty file of size bytes, so that
  * nothing written through a mapping of it can meet a full disk (a SIGBUS):
- * fallocate reserves the blocks, and zeros written through write(2) make
- * the pages present, so a first store to one is not a page fault that
- * converts an unwritten extent.  Either reports a full disk as ENOSPC. */
-static void
+ * fallocate, or where the file system has none, zeros written through
+ * write(2).  Either reports a full disk as ENOSPC.  Returns whether the
+ * pages are still to be made (fallocate: see prefault). */
+static int
 reserve(int fd, off_t size, const char *tmp, const char *dir)
 {
 	static char zero[ZERO_CHUNK];
 
-	if (fallocate(fd, 0, 0, size) < 0 && errno != EOPNOTSUPP &&
-	    errno != ENOSYS)
+	if (fallocate(fd, 0, 0, size) == 0)
+		return 1;
+	if (errno != EOPNOTSUPP && errno != ENOSYS)
 		die_building("allocate", tmp, dir);
 	for (off_t off = 0; off < size;) {
 		size_t n = size - off < (off_t)sizeof zero ?
@@ -309,6 +310,7 @@ reserve(int fd, off_t size, const char *tmp, const char *dir)
 			die_building("write", tmp, dir);
 		off += w;
 	}
+	return 0;
 }
 
 static void
@@ -334,7 +336,9 @@ map_tab(struct tab *t)
 /* Map every page of a table being built writable before it is read.  A
  * first load would map it read-only and the store after it fault again,
  * into page_mkwrite, which on a file of large folios walks the whole
- * folio for each page: building a table would cost ten times over. */
+ * folio for each page: building a table would cost ten times over.  (The
+ * fault path, the mapping being MADV_RANDOM, makes small folios, as
+ * later inserts into the table want: see will_store.) */
 static void
 prefault(struct tab *t)
 {
@@ -402,7 +406,10 @@ tab_build(const char *path, uint64_t id, unsigned log2, const char *dir,
 }
 
 /* Write a table built in memory to a new temporary file beside its path,
- * its blocks reserved first: then it is one built in its file. */
+ * its blocks reserved first: then it is one built in its file.  One
+ * write(2) for it all, not a loop of smaller ones: the page cache then
+ * holds it in folios that make later inserts cheap (written in 1 MiB
+ * pieces, every later insert into a page written back cost 40 us). */
 static void
 tab_to_file(struct tab *t)
 {
@@ -411,17 +418,8 @@ tab_to_file(struct tab *t)
 	if (fallocate(fd, 0, 0, (off_t)t->maplen) < 0 &&
 	    errno != EOPNOTSUPP && errno != ENOSYS)
 		die_building("allocate", t->tmp, NULL);
-	for (size_t off = 0; off < t->maplen;) {
-		size_t n = t->maplen - off < ZERO_CHUNK ? t->maplen - off :
-		    ZERO_CHUNK;
-		ssize_t w = pwrite(fd, t->map + off, n, (off_t)off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			die_building("write", t->tmp, NULL);
-		off += (size_t)w;
-	}
+	if (ex_writeall(fd, t->map, t->maplen) < 0)
+		die_building("write", t->tmp, NULL);
 	munmap(t->map, t->maplen);
 	t->fd = fd;
 	map_tab(t);
