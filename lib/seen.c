@@ -70,7 +70,6 @@ struct ex_seen {
 	struct tab **tab;        /* by slice number; the last is current */
 	size_t ntab;
 	struct tab *shadow;      /* growth under way: current + pending */
-	unsigned regrown;        /* times the shadow grew in this batch */
 	struct ex_fpset pend;    /* pending keys, when no shadow */
 	uint64_t jrecs;          /* records in the journal */
 	int64_t window;          /* ms; 0: forget nothing */
@@ -1052,8 +1051,8 @@ shadow(struct ex_seen *s, const struct tab *from, unsigned log2)
 		ex_diex(EXIT_DATA, "%s: more keys than a seen-set holds",
 		    s->path);
 	t = tab_build(c->path, c->id, log2, NULL, s->buildmem);
-	/* Growing only adds bits to the slot index (halving drops one),
-	 * so this writes the new table almost in order, in a few streams. */
+	/* Doubling only adds bits to the slot index (halving drops one),
+	 * so this writes the new table almost in order, in two streams. */
 	for (uint64_t i = 0; i <= from->mask; i++)
 		if (from->slots[2 * i] | from->slots[2 * i + 1])
 			ex_fptab_put(t->slots, t->mask, from->slots[2 * i],
@@ -1094,11 +1093,12 @@ ex_seen_add(struct ex_seen *s, const unsigned char *fp)
 	if (t) {
 		t->slots[2 * pos] = a;
 		t->slots[2 * pos + 1] = b;
-		/* A batch that outgrew its table twice is a big one: four
-		 * times, then, and fewer copies on the way (the commit halves
-		 * a table that this left under 40 % full). */
-		if (++t->count > MAXLOAD(t->mask + 1))
-			shadow(s, t, t->log2 + (s->regrown++ < 2 ? 1 : 2));
+		/* In memory, where it is only a step on the way, it doubles
+		 * at half full, which keeps its probes short; the commit
+		 * gives the set the size it needs. */
+		if (++t->count > (t->fd < 0 ? (t->mask + 1) / 2 :
+		    MAXLOAD(t->mask + 1)))
+			shadow(s, t, t->log2 + 1);
 		return 1;
 	}
 	if (!ex_fpset_add(&s->pend, fp))
@@ -1142,11 +1142,11 @@ commit_shadow(struct ex_seen *s)
 {
 	struct tab *c = cur(s), *t;
 
+	/* 40 % to 80 % full, as every table of the set */
 	while (s->shadow->log2 > LOG2_MIN &&
 	    s->shadow->count <= MAXLOAD(s->shadow->mask + 1) / 2)
 		shadow(s, s->shadow, s->shadow->log2 - 1);
 	t = s->shadow;
-	s->regrown = 0;
 
 	t->gen = c->gen + 1;
 	stamp(s, t, now_ms(s));

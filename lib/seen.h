@@ -60,9 +60,9 @@
  *     zeros (skipped); either way only keys whose commit had not returned.
  *   - Growth: when the current slice would pass 80 % full, a table of the
  *     needed power-of-two size is built from the slice and the pending keys,
- *     and every later key of the batch goes straight into it; it grows
- *     again if it must (four times over once a batch outgrew it twice,
- *     halved at the commit if that left it under 40 % full).  Up to 256
+ *     and every later key of the batch goes straight into it; it doubles
+ *     again if it must (at half full while in memory, halved at the
+ *     commit if that left it under 40 % full).  Up to 256
  *     MiB it is built in memory and written to a new temporary file in
  *     SEEN/ (unique name, O_EXCL, blocks reserved first) at the commit;
  *     a bigger one is built in such a file from the start (it is not part
