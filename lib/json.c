@@ -24,8 +24,6 @@
 
 #define JSON_LOCAL_DEPTH 4096
 #define WHY_MAX 96
-#define FAST_MAX 1024 /* longest document the fast path takes */
-#define FAST_PAD 32   /* bytes of NULs after its copy */
 
 /* What scan() found for the wanted member; apart from EX_JSON_BAD. */
 enum { V_NONE = 16, V_STRING, V_NUMBER, V_OTHER };
@@ -631,58 +629,34 @@ strict(const char *doc, size_t n, const char *name, size_t namelen,
 
 #ifndef EX_JSON_STRICT_ONLY
 /*
- * The fast path: what a log line usually is, a document of at most
- * FAST_MAX bytes, nested at most 63 deep, whose strings are printable
- * ASCII (0x20 to 0x7f) without a backslash and whose whitespace is
- * spaces.  There a string is simply the bytes between two quotes, so the
- * scan needs neither escapes nor UTF-8, and it needs no bounds checks
- * either: it works on a copy followed by NULs, which end every string
- * scan and match nothing it accepts.  It decides only valid documents,
- * with the strict scanner's answer; anything else (an error included) it
- * hands to the strict scanner, which then says why.  fuzz/json.c holds
- * the two to the same answers.
+ * The fast path: what a log line usually is, a document nested at most 63
+ * deep whose strings are printable ASCII (0x20 to 0x7f) without a
+ * backslash and whose whitespace is spaces.  There a string is simply the
+ * bytes between two quotes, so the scan needs neither escapes nor UTF-8.
+ * It reads the document in place, sixteen bytes at a time where it can
+ * (a copy would cost more: loads across the copy's stores stall), and
+ * decides only valid documents, with the strict scanner's answer;
+ * anything else (an error included) it hands to the strict scanner,
+ * which then says why.  fuzz/json.c holds the two to the same answers.
  */
 
 #define FAST_UNSURE (-1)
 
-/* Copy doc into buf, followed by FAST_PAD NULs. */
-static inline void
-fast_copy(const char *doc, size_t n, unsigned char *buf)
-{
-#ifdef __SSE2__
-	size_t i;
-
-	/* whole 16-byte pieces, the last 16 bytes again (overlapping, never
-	 * past the end), then NULs from the end on */
-	for (i = 0; i + 16 <= n; i += 16)
-		_mm_storeu_si128((__m128i *)(void *)(buf + i),
-		    _mm_loadu_si128((const __m128i *)(const void *)(doc + i)));
-	if (n >= 16)
-		_mm_storeu_si128((__m128i *)(void *)(buf + n - 16),
-		    _mm_loadu_si128((const __m128i *)(const void *)(doc + n - 16)));
-	else
-		memcpy(buf, doc, n);
-	for (i = 0; i < FAST_PAD; i += 16)
-		_mm_storeu_si128((__m128i *)(void *)(buf + n + i),
-		    _mm_setzero_si128());
-#else
-	memcpy(buf, doc, n);
-	memset(buf + n, 0, FAST_PAD);
-#endif
-}
+/* The byte at i, or NUL past the end (NUL ends every scan below). */
+#define AT(i) ((i) < n ? d[i] : 0)
 
 /* The closing quote of the string whose opening quote is at i, or 0 if
  * the string holds a byte outside the fast path's alphabet or does not
- * end before the NULs. */
+ * end before the document does. */
 static inline size_t
-fast_string(const unsigned char *buf, size_t i)
+fast_string(const unsigned char *d, size_t n, size_t i)
 {
 	i++;
 #ifdef __SSE2__
-	for (;; i += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(buf + i));
-		/* a signed "less than space" catches control characters, NUL
-		 * and every byte of 0x80 and above at once */
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(d + i));
+		/* a signed "less than space" catches control characters and
+		 * every byte of 0x80 and above at once */
 		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
 		    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
 		    _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
@@ -690,65 +664,65 @@ fast_string(const unsigned char *buf, size_t i)
 
 		if (m) {
 			i += (size_t)__builtin_ctz(m);
-			return buf[i] == '"' ? i : 0;
+			return d[i] == '"' ? i : 0;
 		}
 	}
-#else
-	for (;; i++) {
-		unsigned char c = buf[i];
+#endif
+	for (; i < n; i++) {
+		unsigned char c = d[i];
 
 		if (c == '"')
 			return i;
 		if (c < 0x20 || c >= 0x80 || c == '\\')
 			return 0;
 	}
-#endif
+	return 0;
 }
 
-/* How many digits start at p (which the NULs of the copy end). */
+/* How many digits start at i. */
 static inline size_t
-fast_digits(const unsigned char *p)
+fast_digits(const unsigned char *d, size_t n, size_t i)
 {
 	const uint64_t ones = 0x0101010101010101u;
-	size_t k = 0;
+	size_t k = i;
 
-	for (;; k += 8) {
+	for (; k + 8 <= n; k += 8) {
 		uint64_t x, m;
 
-		memcpy(&x, p + k, 8);
+		memcpy(&x, d + k, 8);
 		x ^= ones * '0'; /* the digits become 0 to 9 */
 		/* the high bit set in each byte that is not a digit; a carry
 		 * leaves only bytes after the first such one */
 		m = (x | (x + ones * 0x76)) & (ones * 0x80);
 		if (m)
-			return k + (size_t)__builtin_ctzll(m) / 8;
+			return k + (size_t)__builtin_ctzll(m) / 8 - i;
 	}
+	while (k < n && is_digit(d[k]))
+		k++;
+	return k - i;
 }
 
 static int
 fast(const char *doc, size_t n, const char *name, size_t namelen,
     const char **val, size_t *vlen, const char **why)
 {
-	unsigned char buf[FAST_MAX + FAST_PAD];
+	const unsigned char *d = (const unsigned char *)doc;
 	uint64_t stack = 0; /* bit d: level d + 1 is an object */
 	size_t i = 0, j, k, vstart = 0, vend = 0;
 	unsigned depth = 0;
 	int kind = V_NONE, want = 0;
 	const char *missing = NULL;
 
-	if (n == 0 || n > FAST_MAX)
-		return FAST_UNSURE;
-	fast_copy(doc, n, buf);
-#define SKIP() while (buf[i] == ' ') i++
+#define SKIP() while (AT(i) == ' ') i++
 	SKIP();
-	if (buf[i] != '{')
+	if (AT(i) != '{')
 		return FAST_UNSURE;
 	goto open_object;
 
 value:
-	switch (buf[i]) {
+	switch (AT(i)) {
 	case '"':
-		if (!(j = fast_string(buf, i)))
+		if (!(j = fast_string(d, n, i)))
 			return FAST_UNSURE;
 		if (want) {
 			kind = V_STRING;
@@ -770,7 +744,7 @@ value:
 		want = 0;
 		i++;
 		SKIP();
-		if (buf[i] == '}') {
+		if (AT(i) == '}') {
 			i++;
 			depth--;
 			break;
@@ -788,7 +762,7 @@ value:
 		want = 0;
 		i++;
 		SKIP();
-		if (buf[i] == ']') {
+		if (AT(i) == ']') {
 			i++;
 			depth--;
 			break;
@@ -797,23 +771,24 @@ value:
 	case '-': case '0': case '1': case '2': case '3': case '4':
 	case '5': case '6': case '7': case '8': case '9':
 		j = i;
-		if (buf[i] == '-')
+		if (d[i] == '-')
 			i++;
-		if (buf[i] == '0')
+		if (AT(i) == '0')
 			i++;
-		else if (is_digit(buf[i]))
-			i += fast_digits(buf + i);
+		else if ((k = fast_digits(d, n, i)))
+			i += k;
 		else
 			return FAST_UNSURE;
-		if (buf[i] == '.') {
-			if (!(k = fast_digits(buf + i + 1)))
+		if (AT(i) == '.') {
+			if (!(k = fast_digits(d, n, i + 1)))
 				return FAST_UNSURE;
 			i += 1 + k;
 		}
-		if ((buf[i] | 0x20) == 'e') {
-			if (buf[++i] == '+' || buf[i] == '-')
+		if ((AT(i) | 0x20) == 'e') {
+			i++;
+			if (AT(i) == '+' || AT(i) == '-')
 				i++;
-			if (!(k = fast_digits(buf + i)))
+			if (!(k = fast_digits(d, n, i)))
 				return FAST_UNSURE;
 			i += k;
 		}
@@ -825,17 +800,18 @@ value:
 		break;
 	case 't':
 	case 'n':
-		if (memcmp(buf + i, buf[i] == 't' ? "true" : "null", 4) != 0)
+		if (n - i < 4 ||
+		    memcmp(d + i, d[i] == 't' ? "true" : "null", 4) != 0)
 			return FAST_UNSURE;
 		goto literal;
 	case 'f':
-		if (memcmp(buf + i, "false", 5) != 0)
+		if (n - i < 5 || memcmp(d + i, "false", 5) != 0)
 			return FAST_UNSURE;
 		i++;
 	literal:
 		if (want) {
 			kind = V_OTHER;
-			missing = kind_why(buf[i]);
+			missing = kind_why((char)d[i]);
 		}
 		i += 4;
 		break;
@@ -862,14 +838,14 @@ after_value:
 			return EX_JSON_FOUND;
 		}
 	}
-	if (buf[i] == ',') {
+	if (AT(i) == ',') {
 		i++;
 		SKIP();
 		if (stack >> (depth - 1) & 1)
 			goto member;
 		goto value;
 	}
-	if (buf[i] == ((stack >> (depth - 1) & 1) ? '}' : ']')) {
+	if (AT(i) == ((stack >> (depth - 1) & 1) ? '}' : ']')) {
 		i++;
 		depth--;
 		goto after_value;
@@ -877,20 +853,21 @@ after_value:
 	return FAST_UNSURE;
 
 member:
-	if (buf[i] != '"' || !(j = fast_string(buf, i)))
+	if (AT(i) != '"' || !(j = fast_string(d, n, i)))
 		return FAST_UNSURE;
 	if (depth == 1 && kind == V_NONE && j - i - 1 == namelen &&
-	    memcmp(buf + i + 1, name, namelen) == 0)
+	    memcmp(d + i + 1, name, namelen) == 0)
 		want = 1;
 	i = j + 1;
 	SKIP();
-	if (buf[i] != ':')
+	if (AT(i) != ':')
 		return FAST_UNSURE;
 	i++;
 	SKIP();
 	goto value;
 #undef SKIP
 }
+#undef AT
 
 #endif
 
