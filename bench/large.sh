@@ -27,7 +27,7 @@ peak_anon() {
 	dedup -s "$1" <"$2" >/dev/null &
 	top=0
 	while kill -0 $! 2>/dev/null; do
-		a=$(sed -n 's/^RssAnon: *\([0-9]*\) kB/\1/p' "/proc/$!/status" 2>/dev/null)
+		a=$(sed -n 's/^RssAnon:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$!/status" 2>/dev/null)
 		[ -n "$a" ] && [ "$a" -gt "$top" ] && top=$a
 		sleep 0.02
 	done
