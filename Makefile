@@ -36,7 +36,7 @@ SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 DEBS = build-essential libsodium-dev zlib1g-dev pkg-config bats bats-assert \
        bats-support bats-file mandoc logrotate sqlite3 mawk logtail \
        clang libclang-rt-14-dev fiu-utils util-linux coreutils parallel bc \
-       python3-fusepy
+       python3-fusepy postgresql
 
 all: $(TOOLS)
 

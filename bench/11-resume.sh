@@ -22,13 +22,49 @@ resume() {
 	seconds "logcat -o '$T/$1/off' -n 1 '$log'"
 }
 
+# segments DIR N: N rotated segments of 20 lines each, DIR/log.N (oldest)
+# to DIR/log.1, and the live DIR/log, made once by one awk.
+segments() {
+	[ -s "$1/log" ] && return 0
+	rm -rf "$1.tmp" && mkdir -p "$1.tmp"
+	awk -v d="$1.tmp" -v n="$2" 'BEGIN {
+		for (s = n; s >= 0; s--) {
+			f = s ? d "/log." s : d "/log"
+			for (i = 0; i < 20; i++)
+				printf "{\"seg\":%d,\"line\":%d,\"ts\":%d}\n", s, i, 1700000000 + (n - s) * 20 + i >f
+			close(f)
+		}
+	}'
+	mv "$1.tmp" "$1"
+}
+
+# resume over N segments: the first run numbers them, then the timed
+# resume near the end reads the newest
+resegs() {
+	segs=$BENCH_DIR/segments-$1
+	segments "$segs" "$1"
+	mkdir -p "$T/segs$1"
+	logcat -o "$T/segs$1/off" "$segs"/log* >/dev/null
+	echo $((($1 + 1) * 20 - 10)) >"$T/segs$1/off"
+	logcat -o "$T/segs$1/off" -n 1 "$segs"/log* | cut -f1 |
+	    grep -qx $((($1 + 1) * 20 - 10)) || {
+		echo "bench: resume over $1 segments gave the wrong record" >&2
+		exit 1
+	}
+	seconds "logcat -o '$T/segs$1/off' -n 1 '$segs'/log*"
+}
+
 small=$(resume 1MB 12500)
 mid=$(resume 20MB 250000)
 big=$(resume 2GB 25000000)
+segs1k=$(resegs 1000)
+segs10k=$(resegs 10000)
 echo "logcat resume near the end of the log: logcat -o off -n 1, best of 3"
 row "1 MB log (reference)" "$small" "$small" ""
 row "20 MB log" "$mid" "$small" "< 0.020 s, flat"
 row "2 GB log" "$big" "$small" "< 0.020 s, flat"
+row "1,000 segments of 20 lines" "$segs1k" "$small" "O(segments)"
+row "10,000 segments of 20 lines" "$segs10k" "$small" "O(segments): 10 x 1,000's"
 
 # -F latency: a writer appends a line holding the time it was written,
 # every 5 ms; a reader of "logcat -F -p" takes the difference as each line

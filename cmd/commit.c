@@ -6,8 +6,8 @@
  *   -a (default), at-least-once: an offset is committed only once every
  *     record below it was processed: in filter mode, written on and flushed
  *     to stdout; in command mode, fed to a run of the command that exited
- *     0; with -e, acknowledged by the command.  A crash replays, never
- *     loses.
+ *     0 having read all of its batch; with -e, acknowledged by the command.
+ *     A crash replays, never loses.
  *   -b, at-most-once: a batch's end is committed before any of it is
  *     written or fed.  A crash loses the rest of the batch, never replays.
  *
@@ -16,10 +16,12 @@
  *     through ex_store_write (one fsync group per batch), and never moves
  *     backwards: a record below it, or not above the previous one, is bad
  *     input.  Only -R sets it to an arbitrary value.
- *   - The offset file is locked (shared with our own process group, the
- *     pipeline) for the whole run, so two consumers never interleave.
- *   - Bad input and failures commit nothing more: the file keeps the last
- *     offset that was true when it was written.
+ *   - The offset file is locked for the whole run, held by our process
+ *     group (the pipeline) while any process of it lives, so two consumers
+ *     never interleave, not even when one of our stages ends early.
+ *   - Bad input, failures and signals commit nothing more: the file keeps
+ *     the last offset that was true when it was written, and the command
+ *     is stopped (child.h) before commit exits.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -34,12 +36,17 @@
 #include "child.h"
 #include "clock.h"
 #include "err.h"
+#include "loop.h"
+#include "opt.h"
 #include "out.h"
 #include "rd.h"
 #include "store.h"
 #include "tag.h"
 
-enum { GOT_REC, GOT_EOF, GOT_TIMEOUT };
+static const char usage_lines[] =
+    "usage: commit [-a | -b] [-epvw] -o offsetfile [-n count] [-t ms] "
+    "[-- command [arg ...]]\n"
+    "       commit [-vw] -o offsetfile -R offset\n";
 
 struct opts {
 	int before;      /* -b */
@@ -48,8 +55,10 @@ struct opts {
 	int verbose;     /* -v */
 	int wait;        /* -w */
 	const char *file;
-	uint64_t count;  /* records per batch; UINT64_MAX: until EOF */
-	int ms;          /* cut a batch this long after its first record */
+	uint64_t count;  /* -n: records per batch; EX_COUNT_NONE: until EOF */
+	int ms;          /* -t: cut a batch this long after its first record */
+	const char *reset; /* -R's offset, or NULL */
+	uint64_t resetoff;
 	char **cmd;      /* NULL in filter mode */
 };
 
@@ -68,78 +77,33 @@ struct hold {
 	size_t len, cap;
 };
 
-struct echo {
-	struct ex_ack a;
-	int started, cmd_eof;
-	uint64_t pending;    /* acknowledged, not yet committed */
-	uint64_t done;       /* records whose acknowledgement is committed */
-	uint64_t last_ack;   /* offset of the last acknowledged record */
-	int64_t deadline;    /* commit the pending ones by then (-t) */
-	int64_t quiet;       /* -v: since when no acknowledgement came, or 0 */
-	int64_t warn;        /* -v: seconds of silence to report next */
-};
-
 struct commit {
 	const struct opts *o;
 	struct ex_store *store;
 	struct ex_rd in;
+	struct ex_batch b;
 	struct ex_out out;    /* our stdout */
-	struct ex_out *idle;  /* flushed before we block on input, or NULL */
 	uint64_t committed;   /* what the offset file says */
 	int any;              /* a record was read */
 	uint64_t last;        /* offset of the last record read */
-	pid_t child;          /* a batch's command still running, or 0 */
-	int child_in;         /* its stdin, or -1 */
-	struct ex_ack *ack;   /* -e: the command, once started */
 	struct hold held;     /* -b: the batch */
-	struct ex_out feed;   /* the running batch's stdin */
-	struct echo ec;       /* -e */
+	struct ex_feed feed;  /* command mode: the batch's run */
+	struct ex_echo ec;    /* -e: the command, once started */
+	int started;          /* -e: ec holds a command */
+	int cmd_eof;          /* -e: it closed its stdout */
+	uint64_t pending;     /* -e: acknowledged, not yet committed */
+	uint64_t last_ack;    /* -e: offset of the last acknowledged record */
+	int64_t deadline;     /* -e: commit the pending ones by then (-t) */
 	uint64_t nin, nout, ncommit;
 };
-
-static void
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: %s [-a | -b] [-epvw] -o offsetfile [-n count] [-t ms] "
-	    "[-- command [arg ...]]\n"
-	    "       %s [-vw] -o offsetfile -R offset\n", ex_prog, ex_prog);
-	exit(EXIT_USAGE);
-}
-
-static _Noreturn void
-usagex(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", ex_prog);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	usage();
-	exit(EXIT_USAGE); /* not reached */
-}
-
-/* Stops the command of an unfinished batch before we die, so it never
- * outlives us writing into a pipeline that has moved on.  Its records
- * stay uncommitted (-a), or were committed already (-b). */
-static void
-reap(struct commit *c)
-{
-	if (c->child_in >= 0)
-		close(c->child_in);
-	c->child_in = -1;
-	if (c->child > 0)
-		ex_child_wait(c->child);
-	c->child = 0;
-	if (c->ack) {
-		ex_ack_eof(c->ack);
-		ex_ack_wait(c->ack);
-		c->ack = NULL;
-	}
-}
 
 static _Noreturn void
 bad(struct commit *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The command, if any, is stopped by the die hook (child.h) before we
+ * exit: given end of input, its records uncommitted (-a) or committed
+ * already (-b). */
 static _Noreturn void
 bad(struct commit *c, const char *fmt, ...)
 {
@@ -149,26 +113,16 @@ bad(struct commit *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	reap(c);
 	ex_diex(EXIT_DATA, "%s: line %" PRIu64 ": %s", c->in.name,
 	    c->in.lineno, msg);
 }
 
-/* Our reader went away ("| head"): stop as a filter killed by SIGPIPE
- * does, committing nothing that may not have reached it. */
-static _Noreturn void
-gone(void)
-{
-	signal(SIGPIPE, SIG_DFL);
-	raise(SIGPIPE);
-	_exit(128 + SIGPIPE);
-}
 
 static void
 flush_out(struct commit *c)
 {
 	if (ex_out_flush(&c->out) < 0)
-		gone();
+		ex_child_gone();
 }
 
 static void
@@ -179,36 +133,15 @@ commit_to(struct commit *c, uint64_t off)
 	c->ncommit++;
 }
 
-/*
- * The next record, waiting for it until deadline (ex_now_ms; -1: for
- * ever).  Whatever is buffered for a reader further on is flushed first,
- * so a live stream never sits in our buffers while we wait.
- */
-static int
-next_rec(struct commit *c, int64_t deadline, struct rec *r)
+/* Check a record read: its tag, and that its offset may be committed. */
+static void
+check(struct commit *c, char *line, size_t len, struct rec *r)
 {
 	const char *why;
-	int got;
 
-	if (!ex_rd_ready(&c->in) && !ex_rd_wait(&c->in, 0)) {
-		if (c->idle)
-			ex_out_flush(c->idle);
-		if (deadline >= 0) {
-			int64_t left = deadline - ex_now_ms();
-
-			if (left <= 0 || !ex_rd_wait(&c->in, (int)left))
-				return GOT_TIMEOUT;
-		}
-	}
-	got = ex_rd_line(&c->in, &r->line, &r->len);
-	if (got == EX_RD_EOF)
-		return GOT_EOF;
-	if (got == EX_RD_PARTIAL) {
-		c->in.lineno++;
-		bad(c, "no newline at the end of the input (a torn record)");
-	}
-	if ((why = ex_tag_split(r->line, r->len, &r->off, &r->payload,
-	    &r->plen)))
+	r->line = line;
+	r->len = len;
+	if ((why = ex_tag_split(line, len, &r->off, &r->payload, &r->plen)))
 		bad(c, "%s", why);
 	if (r->off < c->committed)
 		bad(c, "offset %" PRIu64 " is below the committed offset %"
@@ -223,7 +156,26 @@ next_rec(struct commit *c, int64_t deadline, struct rec *r)
 	c->any = 1;
 	c->last = r->off;
 	c->nin++;
-	return GOT_REC;
+}
+
+/*
+ * The next record of the batch, or why there is none: EX_BATCH_END,
+ * EX_BATCH_EOF (a torn last line is bad input), EX_BATCH_GONE.
+ */
+static int
+next_rec(struct commit *c, struct rec *r)
+{
+	char *line;
+	size_t len;
+	int got = ex_batch_next(&c->b, &line, &len);
+
+	if (got == EX_BATCH_TORN) {
+		c->in.lineno++;
+		bad(c, "no newline at the end of the input (a torn record)");
+	}
+	if (got == EX_BATCH_REC)
+		check(c, line, len, r);
+	return got;
 }
 
 static void
@@ -265,30 +217,26 @@ hold_each(struct hold *h, void (*fn)(struct commit *, const struct rec *),
 }
 
 /*
- * Reads one batch: up to -n records, cut -t ms after its first.  Each
- * record goes to fn.  Returns the number read; *eof is set at the end of
- * the input.
+ * Reads one batch, each record to fn.  Returns the number read; *eof is
+ * set at the end of the input.  A reader of ours that went away while we
+ * waited is the end (gone), unless records of the batch still need a
+ * command (which says so itself if it cannot hand them on).
  */
 static uint64_t
 batch(struct commit *c, void (*fn)(struct commit *, const struct rec *),
     int *eof)
 {
-	int64_t deadline = -1;
-	uint64_t k = 0;
 	struct rec r;
 	int got;
 
-	while (k < c->o->count) {
-		got = next_rec(c, k ? deadline : -1, &r);
-		if (got == GOT_EOF)
-			*eof = 1;
-		if (got != GOT_REC)
-			break;
-		if (k++ == 0 && c->o->ms > 0)
-			deadline = ex_now_ms() + c->o->ms;
+	ex_batch_start(&c->b);
+	while ((got = next_rec(c, &r)) == EX_BATCH_REC)
 		fn(c, &r);
-	}
-	return k;
+	if (got == EX_BATCH_GONE)
+		ex_child_gone();
+	if (got == EX_BATCH_EOF)
+		*eof = 1;
+	return c->b.n;
 }
 
 /* Filter mode. */
@@ -298,6 +246,10 @@ filter_rec(struct commit *c, const struct rec *r)
 {
 	put_rec(&c->out, r, c->o->strip);
 	c->nout++;
+	/* the reader went away (SIGPIPE ignored): on a stream that never
+	 * pauses the batch would never end */
+	if (c->out.broken)
+		ex_child_gone();
 }
 
 static void
@@ -308,28 +260,17 @@ hold_rec(struct commit *c, const struct rec *r)
 
 /* Command mode, one run per batch. */
 
-static void
-start_batch(struct commit *c)
-{
-	c->child = ex_child_start(c->o->cmd, &c->child_in, NULL);
-	ex_out_init(&c->feed, c->child_in, "command's stdin");
-}
-
 /* Ends the batch's run; on failure exits as DESIGN.md section 5 says. */
 static void
 end_batch(struct commit *c)
 {
-	int broken = ex_out_flush(&c->feed) < 0;
-	int st;
+	int whole, st = ex_feed_end(&c->feed, &whole);
 
-	ex_out_free(&c->feed);
-	close(c->child_in);
-	c->child_in = -1;
-	st = ex_child_wait(c->child);
-	c->child = 0;
-	if (st != 0)
+	if (st != 0) {
+		ex_child_report(c->o->cmd[0], c->feed.wstatus);
 		exit(st);
-	if (broken)
+	}
+	if (!whole)
 		ex_diex(EXIT_FAILURE, "%s: exited 0 without reading all of its "
 		    "batch; %s", c->o->cmd[0], c->o->before ?
 		    "the rest of the batch is lost" :
@@ -339,9 +280,11 @@ end_batch(struct commit *c)
 static void
 feed_rec(struct commit *c, const struct rec *r)
 {
-	if (!c->child)
-		start_batch(c);
-	put_rec(&c->feed, r, c->o->strip);
+	if (!c->feed.pid) {
+		ex_feed_start(&c->feed, c->o->cmd);
+		c->b.idle = &c->feed.to;
+	}
+	put_rec(&c->feed.to, r, c->o->strip);
 	c->nout++;
 }
 
@@ -350,11 +293,11 @@ feed_rec(struct commit *c, const struct rec *r)
  * or one run of the command per batch (feed_rec, end_batch).  -b holds a
  * batch, commits its end, then hands it on; -a hands records on as they
  * come and commits the batch's end once it is done: written on and
- * flushed, or fed to a command that exited 0.
+ * flushed, or fed to a command that exited 0 having read it all.
  */
 static void
 run_batches(struct commit *c, void (*put)(struct commit *, const struct rec *),
-    void (*done)(struct commit *), struct ex_out *idle)
+    void (*done)(struct commit *))
 {
 	int eof = 0;
 
@@ -367,13 +310,13 @@ run_batches(struct commit *c, void (*put)(struct commit *, const struct rec *),
 			hold_each(&c->held, put, c);
 			done(c);
 		} else {
-			c->idle = idle;
 			if (batch(c, put, &eof) == 0)
 				break;
-			c->idle = NULL;
 			done(c);
 			commit_to(c, c->last + 1);
 		}
+		if (c->o->cmd)
+			c->b.idle = NULL;
 	}
 }
 
@@ -382,13 +325,13 @@ run_batches(struct commit *c, void (*put)(struct commit *, const struct rec *),
 static void
 commit_acked(struct commit *c)
 {
-	if (c->ec.pending == 0)
+	if (c->pending == 0)
 		return;
 	flush_out(c);
 	if (!c->o->before)
-		commit_to(c, c->ec.last_ack + 1);
-	c->ec.done += c->ec.pending;
-	c->ec.pending = 0;
+		commit_to(c, c->last_ack + 1);
+	c->ec.done += c->pending;
+	c->pending = 0;
 }
 
 /* Hands on what the command acknowledged, committing every -n. */
@@ -400,13 +343,13 @@ take_acks(struct commit *c)
 	while ((f = ex_ack_take(&c->ec.a))) {
 		ex_out_rec(&c->out, f->off, f->payload, f->len, !c->o->strip);
 		c->nout++;
-		c->ec.last_ack = f->off;
-		if (c->ec.pending++ == 0 && c->o->ms > 0)
-			c->ec.deadline = ex_now_ms() + c->o->ms;
-		if (c->ec.pending >= c->o->count)
+		c->last_ack = f->off;
+		if (c->pending++ == 0 && c->o->ms > 0)
+			c->deadline = ex_now_ms() + c->o->ms;
+		if (c->pending >= c->o->count)
 			commit_acked(c);
 	}
-	if (c->ec.pending && c->o->ms > 0 && ex_now_ms() >= c->ec.deadline)
+	if (c->pending && c->o->ms > 0 && ex_now_ms() >= c->deadline)
 		commit_acked(c);
 }
 
@@ -415,77 +358,39 @@ poll_ms(struct commit *c)
 {
 	int64_t left;
 
-	if (c->ec.pending == 0 || c->o->ms <= 0)
+	if (c->pending == 0 || c->o->ms <= 0)
 		return -1;
-	left = c->ec.deadline - ex_now_ms();
+	left = c->deadline - ex_now_ms();
 	return left < 0 ? 0 : (int)left;
-}
-
-/*
- * -v: a command that keeps its acknowledgements in a buffer stalls us,
- * once -n records are in flight, exactly like a slow one; we cannot tell
- * which, but we can say how long it has been silent and how much it holds.
- */
-static int
-quiet_ms(struct commit *c, int ms)
-{
-	int64_t now = ex_now_ms(), left;
-
-	if (!c->o->verbose || c->ec.a.fed == c->ec.a.acked) {
-		c->ec.quiet = 0;
-		return ms;
-	}
-	if (c->ec.quiet == 0) {
-		c->ec.quiet = now;
-		c->ec.warn = 1;
-	}
-	left = c->ec.quiet + c->ec.warn * 1000 - now;
-	if (left < 0)
-		left = 0;
-	return ms < 0 || left < ms ? (int)left : ms;
-}
-
-static void
-quiet_check(struct commit *c, uint64_t acked)
-{
-	if (c->ec.a.acked != acked || c->ec.quiet == 0) {
-		c->ec.quiet = 0;
-		return;
-	}
-	if (ex_now_ms() - c->ec.quiet < c->ec.warn * 1000)
-		return;
-	ex_warnx("%s: no acknowledgement for %lld s, %" PRIu64 " records in "
-	    "flight (is its output line-buffered?)", c->o->cmd[0],
-	    (long long)c->ec.warn, c->ec.a.fed - c->ec.a.acked);
-	c->ec.warn *= 2;
 }
 
 static void
 pump(struct commit *c, int in_fd)
 {
-	uint64_t acked = c->ec.a.acked;
 	int bits;
 
 	/* Acknowledged records may wait for the deadline in our buffer;
 	 * a reader further on should see them before we sleep. */
-	ex_out_flush(&c->out);
-	bits = ex_ack_poll(&c->ec.a, in_fd, quiet_ms(c, poll_ms(c)));
+	flush_out(c);
+	bits = ex_echo_poll(&c->ec, in_fd, poll_ms(c));
+	if (bits & EX_ACK_GONE)
+		ex_child_gone();
 	if (bits & EX_ACK_EOF)
-		c->ec.cmd_eof = 1;
-	if (c->ec.quiet)
-		quiet_check(c, acked);
+		c->cmd_eof = 1;
 	take_acks(c);
 }
 
 static void
 send_rec(struct commit *c, const struct rec *r)
 {
-	if (!c->ec.started) {
-		ex_ack_start(&c->ec.a, c->o->cmd, !c->o->strip);
-		c->ec.started = 1;
-		c->ack = &c->ec.a;
+	if (!c->started) {
+		/* -a: at most -n records fed beyond the committed ones */
+		ex_echo_start(&c->ec, c->o->cmd, !c->o->strip,
+		    c->o->before ? EX_COUNT_NONE : c->o->count, c->o->verbose);
+		c->ec.a.watch = c->out.fd;
+		c->started = 1;
 	}
-	while (ex_ack_full(&c->ec.a) && !c->ec.cmd_eof)
+	while (ex_ack_full(&c->ec.a) && !c->cmd_eof)
 		pump(c, -1);
 	ex_ack_send(&c->ec.a, r->off, r->payload, r->plen);
 }
@@ -497,13 +402,13 @@ echo_before(struct commit *c)
 {
 	int eof = 0;
 
-	while (!eof && !c->ec.cmd_eof) {
+	while (!eof && !c->cmd_eof) {
 		c->held.len = 0;
 		if (batch(c, hold_rec, &eof) == 0)
 			break;
 		commit_to(c, c->last + 1);
 		hold_each(&c->held, send_rec, c);
-		while (c->ec.a.acked < c->ec.a.fed && !c->ec.cmd_eof)
+		while (c->ec.a.acked < c->ec.a.fed && !c->cmd_eof)
 			pump(c, -1);
 		commit_acked(c);
 	}
@@ -512,41 +417,47 @@ echo_before(struct commit *c)
 /*
  * -a -e: records are fed as they arrive; acknowledged progress is
  * committed every -n acks, -t ms after the first uncommitted one, and at
- * the end.  At most -n records are fed beyond the committed ones, so a
- * crash replays at most -n records however fast the command runs ahead
- * of the fsyncs.
+ * the end.  At most -n records are fed beyond the committed ones (the
+ * feed window), so a crash replays at most -n records however fast the
+ * command runs ahead of the fsyncs.
  */
-static int
-may_feed(const struct commit *c)
-{
-	return !ex_ack_full(&c->ec.a) && c->ec.a.fed - c->ec.done < c->o->count;
-}
-
 static void
 echo_after(struct commit *c)
 {
 	struct rec r;
 	int eof = 0, readable = 0, got;
 
-	if ((got = next_rec(c, -1, &r)) == GOT_EOF)
+	/* one batch without limits: the window and -t rule here */
+	ex_batch_init(&c->b, &c->in, EX_COUNT_NONE, 0);
+	ex_batch_start(&c->b);
+	c->b.watch = &c->out;
+	switch (next_rec(c, &r)) {
+	case EX_BATCH_EOF:
 		return;
+	case EX_BATCH_GONE:
+		ex_child_gone();
+	}
 	send_rec(c, &r);
-	while (!eof && !c->ec.cmd_eof) {
-		while (may_feed(c) && (readable || ex_rd_ready(&c->in))) {
+	while (!eof && !c->cmd_eof) {
+		while (ex_echo_may_feed(&c->ec) &&
+		    (readable || ex_rd_ready(&c->in))) {
 			readable = 0;
-			if (next_rec(c, -1, &r) == GOT_EOF) {
+			got = next_rec(c, &r);
+			if (got == EX_BATCH_GONE)
+				ex_child_gone();
+			if (got == EX_BATCH_EOF) {
 				eof = 1;
 				break;
 			}
 			send_rec(c, &r);
 		}
-		if (eof || c->ec.cmd_eof)
+		if (eof || c->cmd_eof)
 			break;
-		pump(c, may_feed(c) ? c->in.fd : -1);
-		readable = may_feed(c) && ex_rd_wait(&c->in, 0);
+		pump(c, ex_echo_may_feed(&c->ec) ? c->in.fd : -1);
+		readable = ex_echo_may_feed(&c->ec) && ex_rd_wait(&c->in, 0);
 	}
 	ex_ack_eof(&c->ec.a);
-	while (!c->ec.cmd_eof)
+	while (!c->cmd_eof)
 		pump(c, -1);
 }
 
@@ -555,20 +466,22 @@ run_echo(struct commit *c)
 {
 	int st;
 
+	c->b.watch = &c->out;
 	if (c->o->before)
 		echo_before(c);
 	else
 		echo_after(c);
-	if (!c->ec.started)
+	if (!c->started)
 		return;
 	if (c->o->before)
 		ex_ack_eof(&c->ec.a);
 	st = ex_ack_wait(&c->ec.a);
-	c->ack = NULL;
 	take_acks(c);
 	commit_acked(c);
-	if (st != 0)
+	if (st != 0) {
+		ex_child_report(c->o->cmd[0], c->ec.a.wstatus);
 		exit(st);
+	}
 	if (c->ec.a.acked < c->ec.a.fed)
 		ex_diex(EXIT_FAILURE, "%s: exited 0 with %" PRIu64 " of %" PRIu64
 		    " records unacknowledged; %s", c->o->cmd[0],
@@ -581,7 +494,7 @@ summary(const struct commit *c)
 {
 	char flight[64] = "";
 
-	if (c->ec.started)
+	if (c->started)
 		snprintf(flight, sizeof flight, ", %" PRIu64 " in flight",
 		    c->ec.a.fed - c->ec.a.acked);
 	ex_summary("%" PRIu64 " records in, %" PRIu64 " out%s, offset %"
@@ -591,119 +504,112 @@ summary(const struct commit *c)
 }
 
 static void
-reset(const struct opts *o, const char *arg)
+reset(const struct opts *o)
 {
 	struct ex_store *s;
-	uint64_t off;
-	const char *why;
 
-	if ((why = ex_off_parse(arg, strlen(arg), &off)))
-		usagex("-R: %s", why);
 	s = ex_store_open(o->file, o->wait ? EX_STORE_WAIT : 0);
-	ex_store_write(s, off);
+	ex_store_write(s, o->resetoff);
 	ex_store_close(s);
 	if (o->verbose)
-		ex_summary("%s reset to offset %" PRIu64, o->file, off);
+		ex_summary("%s reset to offset %" PRIu64, o->file, o->resetoff);
 }
 
-static uint64_t
-number(const char *opt, const char *arg, uint64_t max)
+static void
+parse(int argc, char *argv[], struct opts *o)
 {
-	uint64_t v;
-	const char *why = ex_off_parse(arg, strlen(arg), &v);
-
-	if (why)
-		usagex(opt, why);
-	if (v == 0 || v > max)
-		usagex(opt, "out of range");
-	return v;
-}
-
-int
-main(int argc, char *argv[])
-{
-	struct opts o = { .count = UINT64_MAX, .ms = 1000 };
-	struct commit c;
-	const char *rarg = NULL;
 	int ch, ab = 0;
 
-	ex_setprog(argv[0]);
-	ex_elapsed();
 	while ((ch = getopt(argc, argv, "+abeo:n:pR:t:vw")) != -1) {
 		switch (ch) {
 		case 'a':
 		case 'b':
 			if (ab && ab != ch)
-				usagex("%s", "-a and -b exclude each other");
+				ex_usage("-a and -b exclude each other");
 			ab = ch;
-			o.before = ch == 'b';
+			o->before = ch == 'b';
 			break;
 		case 'e':
-			o.echo = 1;
+			o->echo = 1;
 			break;
 		case 'o':
-			o.file = optarg;
+			o->file = ex_opt_path("-o", optarg);
 			break;
 		case 'n':
-			o.count = number("-n: %s", optarg, EX_OFF_MAX);
+			o->count = ex_opt_count("-n", optarg);
 			break;
 		case 'p':
-			o.strip = 1;
+			o->strip = 1;
 			break;
 		case 'R':
-			rarg = optarg;
+			o->reset = optarg;
+			o->resetoff = ex_opt_offset("-R", optarg);
 			break;
 		case 't':
-			/* -t 0: no time limit, batches end at -n or EOF. */
-			o.ms = strcmp(optarg, "0") == 0 ? 0 :
-			    (int)number("-t: %s", optarg, 86400000);
+			o->ms = ex_opt_ms("-t", optarg);
 			break;
 		case 'v':
-			o.verbose = 1;
+			o->verbose = 1;
 			break;
 		case 'w':
-			o.wait = 1;
+			o->wait = 1;
 			break;
 		default:
-			usage();
+			ex_usage(NULL);
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (!o.file)
-		usagex("%s", "-o offsetfile is required");
-	if (*o.file == '\0')
-		usagex("%s", "-o: empty file name");
-	if (rarg) {
-		if (argc > 0 || ab || o.echo || o.strip ||
-		    o.count != UINT64_MAX || o.ms != 1000)
-			usagex("%s", "-R takes only -o, -v and -w");
-		reset(&o, rarg);
-		return 0;
+	if (!o->file)
+		ex_usage("-o offsetfile is required");
+	if (o->reset) {
+		if (argc > 0 || ab || o->echo || o->strip ||
+		    o->count != EX_COUNT_NONE || o->ms != 1000)
+			ex_usage("-R takes only -o, -v and -w");
+		return;
 	}
 	if (argc > 0)
-		o.cmd = argv;
-	if (o.echo && !o.cmd)
-		usagex("%s", "-e needs a command");
+		o->cmd = argv;
+	if (o->echo && !o->cmd)
+		ex_usage("-e needs a command");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o = { .count = EX_COUNT_NONE, .ms = 1000 };
+	struct commit c;
+
+	ex_opt_init(argv[0], usage_lines);
+	ex_elapsed();
+	parse(argc, argv, &o);
+	if (o.reset) {
+		reset(&o);
+		return 0;
+	}
 
 	memset(&c, 0, sizeof c);
 	c.o = &o;
-	c.child_in = -1;
 	c.store = ex_store_open(o.file, o.wait ? EX_STORE_WAIT : 0);
 	ex_store_read(c.store, &c.committed);
 	ex_rd_init(&c.in, 0, "stdin");
 	ex_out_init(&c.out, 1, "stdout");
-	/* A command that stops reading is its batch's failure, reported as
-	 * such; it must not kill us before we can say so. */
-	if (o.cmd)
+	ex_batch_init(&c.b, &c.in, o.count, o.ms);
+	if (o.cmd) {
+		/* A command that stops reading is its batch's failure,
+		 * reported as such; it must not kill us before we can say so.
+		 * And we never die leaving it running on without us. */
 		signal(SIGPIPE, SIG_IGN);
+		ex_child_guard();
+	}
 
-	if (!o.cmd)
-		run_batches(&c, filter_rec, flush_out, &c.out);
-	else if (o.echo)
+	if (!o.cmd) {
+		c.b.idle = c.b.watch = &c.out;
+		run_batches(&c, filter_rec, flush_out);
+	} else if (o.echo)
 		run_echo(&c);
 	else
-		run_batches(&c, feed_rec, end_batch, &c.feed);
+		run_batches(&c, feed_rec, end_batch);
 
 	flush_out(&c);
 	if (close(1) < 0)

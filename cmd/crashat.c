@@ -24,37 +24,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ack.h"
+#include "child.h"
 #include "clock.h"
 #include "err.h"
+#include "loop.h"
+#include "opt.h"
 #include "out.h"
 #include "rd.h"
+#include "sig.h"
 #include "tag.h"
+
+static const char usage_lines[] =
+    "usage: crashat [-cpv] [-s signal | -x status] [-1] offset "
+    "[-- command [arg ...]]\n"
+    "       crashat -r probability [-S seed] [-cpv] "
+    "[-s signal | -x status] [-1]\n"
+    "               [-- command [arg ...]]\n";
 
 /* Probabilities are compared on 53 bits, the precision of a double. */
 #define P_ONE 9007199254740992.0 /* 2^53 */
-
-static const struct {
-	const char *name;
-	int sig;
-} signames[] = {
-	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
-	{ "ILL", SIGILL }, { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
-	{ "IOT", SIGIOT }, { "BUS", SIGBUS }, { "FPE", SIGFPE },
-	{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV },
-	{ "USR2", SIGUSR2 }, { "PIPE", SIGPIPE }, { "ALRM", SIGALRM },
-	{ "TERM", SIGTERM }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT },
-	{ "STOP", SIGSTOP }, { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN },
-	{ "TTOU", SIGTTOU }, { "URG", SIGURG }, { "XCPU", SIGXCPU },
-	{ "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
-	{ "WINCH", SIGWINCH }, { "IO", SIGIO }, { "POLL", SIGPOLL },
-	{ "PWR", SIGPWR }, { "SYS", SIGSYS },
-};
 
 struct opts {
 	int cflag, pflag, one, verbose;
@@ -68,47 +62,14 @@ struct opts {
 	char **cmd;        /* NULL: filter form */
 };
 
-_Noreturn static void
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: crashat [-cpv] [-s signal | -x status] [-1] offset "
-	    "[-- command [arg ...]]\n"
-	    "       crashat -r probability [-S seed] [-cpv] "
-	    "[-s signal | -x status] [-1]\n"
-	    "               [-- command [arg ...]]\n");
-	exit(EXIT_USAGE);
-}
-
-_Noreturn static void
-bad(const char *fmt, const char *arg, const char *why)
-{
-	fprintf(stderr, "%s: ", ex_prog);
-	fprintf(stderr, fmt, arg, why);
-	fputc('\n', stderr);
-	usage();
-}
-
 static int
 parse_signal(const char *s)
 {
-	const char *name = s;
-	char *end;
-	long n;
+	int sig = ex_sig_parse(s);
 
-	if (*s >= '0' && *s <= '9') {
-		errno = 0;
-		n = strtol(s, &end, 10);
-		if (*end || errno || n < 1 || n >= NSIG)
-			bad("-s %s: %s", s, "no such signal");
-		return (int)n;
-	}
-	if (strncasecmp(name, "SIG", 3) == 0)
-		name += 3;
-	for (size_t i = 0; i < sizeof signames / sizeof signames[0]; i++)
-		if (strcasecmp(name, signames[i].name) == 0)
-			return signames[i].sig;
-	bad("-s %s: %s", s, "no such signal");
+	if (sig < 0)
+		ex_usage("-s %s: no such signal", s);
+	return sig;
 }
 
 static int
@@ -120,7 +81,7 @@ parse_status(const char *s)
 	errno = 0;
 	n = strtol(s, &end, 10);
 	if (*s < '0' || *s > '9' || *end || errno || n > 255)
-		bad("-x %s: %s", s, "not an exit status from 0 to 255");
+		ex_usage("-x %s: expected an exit status from 0 to 255", s);
 	return (int)n;
 }
 
@@ -133,7 +94,7 @@ parse_prob(const char *s)
 	errno = 0;
 	p = strtod(s, &end);
 	if (end == s || *end || errno || !(p >= 0 && p <= 1))
-		bad("-r %s: %s", s, "not a probability from 0 to 1");
+		ex_usage("-r %s: expected a probability from 0 to 1", s);
 	return (uint64_t)(p * P_ONE);
 }
 
@@ -146,7 +107,7 @@ parse_seed(const char *s)
 	errno = 0;
 	n = strtoull(s, &end, 10);
 	if (*s < '0' || *s > '9' || *end || errno)
-		bad("-S %s: %s", s, "not a seed from 0 to 2^64-1");
+		ex_usage("-S %s: expected a seed from 0 to 2^64-1", s);
 	return (uint64_t)n;
 }
 
@@ -170,52 +131,24 @@ random_seed(void)
 	return (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 }
 
-static const char *
-signame(int sig)
-{
-	for (size_t i = 0; i < sizeof signames / sizeof signames[0]; i++)
-		if (signames[i].sig == sig)
-			return signames[i].name;
-	return NULL;
-}
-
-/* Writing to the command needs SIGPIPE ignored, so a reader of our stdout
- * that went away is noticed as a broken stream: stop as a filter whose
- * reader left stops, by SIGPIPE, once the command has finished. */
-_Noreturn static void
-reader_gone(struct ex_ack *a)
-{
-	sigset_t set;
-
-	if (a) {
-		ex_ack_eof(a);
-		ex_ack_wait(a);
-	}
-	signal(SIGPIPE, SIG_DFL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	raise(SIGPIPE);
-	exit(128 + SIGPIPE);
-}
 
 static void
-flush(struct ex_out *o, struct ex_ack *a)
+flush(struct ex_out *o)
 {
 	if (ex_out_flush(o) < 0)
-		reader_gone(a);
+		ex_child_gone();
 }
 
 _Noreturn static void
-crash(const struct opts *op, struct ex_out *o, struct ex_ack *a,
+crash(const struct opts *op, struct ex_out *o, struct ex_echo *e,
     uint64_t off, uint64_t out)
 {
 	const char *unit = op->cflag ? "record" : "offset";
-	const char *sn = signame(op->sig);
+	const char *sn = ex_sig_name(op->sig);
 	char how[64];
 	sigset_t set;
 
-	flush(o, a);
+	flush(o);
 	if (op->xflag)
 		snprintf(how, sizeof how, "exit %d", op->xstatus);
 	else if (sn)
@@ -230,16 +163,18 @@ crash(const struct opts *op, struct ex_out *o, struct ex_ack *a,
 	if (op->verbose)
 		ex_summary("%llu records out, %llu in flight, crash at %s %llu: "
 		    "%s", (unsigned long long)out,
-		    (unsigned long long)(a ? a->fed - a->acked : 0), unit,
+		    (unsigned long long)(e ? e->a.fed - e->a.acked : 0), unit,
 		    (unsigned long long)off, how);
 	fflush(stderr);
 	if (op->xflag) {
 		/* A failing stage, not a crash: the command has acknowledged
 		 * all it was fed, so let it finish rather than orphan it. */
-		if (a)
-			ex_ack_wait(a);
+		if (e)
+			ex_ack_wait(&e->a);
 		exit(op->xstatus);
 	}
+	/* The crash is ours to make: not one the handlers of child.h soften
+	 * by stopping the command first. */
 	signal(op->sig, SIG_DFL);
 	sigemptyset(&set);
 	sigaddset(&set, op->sig);
@@ -254,134 +189,145 @@ crash(const struct opts *op, struct ex_out *o, struct ex_ack *a,
 /* Feed one record and wait for its acknowledgement.  0 if the command
  * closed its output first. */
 static int
-lockstep(const struct opts *op, struct ex_ack *a, struct ex_out *o,
+lockstep(struct ex_echo *e, struct ex_out *o, const struct opts *op,
     uint64_t off, const char *payload, size_t len)
 {
 	struct ex_flight *f;
-	int64_t since = 0, next = 1000;
 	int bits;
 
-	ex_ack_send(a, off, payload, len);
-	if (op->verbose)
-		since = ex_now_ms();
+	ex_ack_send(&e->a, off, payload, len);
 	for (;;) {
-		bits = ex_ack_poll(a, -1, op->verbose ? 250 : -1);
-		if ((f = ex_ack_take(a))) {
+		bits = ex_echo_poll(e, -1, -1);
+		if ((f = ex_ack_take(&e->a))) {
 			/* At once, not when the buffer fills: as the command of
 			 * commit -e or dedup -e, our output is the
 			 * acknowledgement, and one held back widens the window
 			 * in which a crash replays a finished record. */
 			ex_out_rec(o, f->off, f->payload, f->len, op->tagged);
-			flush(o, a);
+			flush(o);
+			e->done++;
 			return 1;
 		}
+		if (bits & EX_ACK_GONE)
+			ex_child_gone();
 		if (bits & EX_ACK_EOF)
 			return 0;
-		if (op->verbose && ex_now_ms() - since >= next) {
-			ex_warnx("%s %llu: no acknowledgement after %lld s, "
-			    "%llu record in flight (is the command's output "
-			    "line-buffered?)", op->cflag ? "record" : "offset",
-			    (unsigned long long)off, (long long)(next / 1000),
-			    (unsigned long long)(a->fed - a->acked));
-			next *= 2;
-		}
 	}
 }
 
-int
-main(int argc, char *argv[])
+static void
+parse(int argc, char *argv[], struct opts *op)
 {
-	struct opts op = { .sig = SIGKILL };
-	struct ex_ack ack, *a = NULL;
-	struct ex_rd rd;
-	struct ex_out o;
-	uint64_t n = 0, out = 0, off = 0, rng;
-	const char *payload, *why;
-	char *line;
-	size_t len, plen;
-	int c, r, st = 0, sflag = 0, seeded = 0;
+	int c, sflag = 0, seeded = 0;
+	const char *at;
 
-	ex_setprog(argv[0]);
-	ex_elapsed();
 	while ((c = getopt(argc, argv, "+1cpr:s:S:vx:")) != -1) {
 		switch (c) {
 		case '1':
-			op.one = 1;
+			op->one = 1;
 			break;
 		case 'c':
-			op.cflag = 1;
+			op->cflag = 1;
 			break;
 		case 'p':
-			op.pflag = 1;
+			op->pflag = 1;
 			break;
 		case 'r':
-			op.rflag = 1;
-			op.thresh = parse_prob(optarg);
+			op->rflag = 1;
+			op->thresh = parse_prob(optarg);
 			break;
 		case 's':
 			sflag = 1;
-			op.sig = parse_signal(optarg);
+			op->sig = parse_signal(optarg);
 			break;
 		case 'S':
 			seeded = 1;
-			op.seed = parse_seed(optarg);
+			op->seed = parse_seed(optarg);
 			break;
 		case 'v':
-			op.verbose = 1;
+			op->verbose = 1;
 			break;
 		case 'x':
-			op.xflag = 1;
-			op.xstatus = parse_status(optarg);
+			op->xflag = 1;
+			op->xstatus = parse_status(optarg);
 			break;
 		default:
-			usage();
+			ex_usage(NULL);
 		}
 	}
 	argv += optind;
 	argc -= optind;
-	if (sflag && op.xflag)
-		bad("%s%s", "-s and -x", " exclude each other");
-	if (seeded && !op.rflag)
-		bad("%s%s", "-S", " needs -r");
-	if (!op.rflag) {
+	if (sflag && op->xflag)
+		ex_usage("-s and -x exclude each other");
+	if (seeded && !op->rflag)
+		ex_usage("-S needs -r");
+	if (!op->rflag) {
 		if (argc < 1)
-			bad("%s%s", "missing offset", "");
-		if ((why = ex_off_parse(argv[0], strlen(argv[0]), &op.at)))
-			bad("offset %s: %s", argv[0], why);
+			ex_usage("missing offset");
+		at = argv[0];
+		op->at = ex_opt_offset("offset", at);
 		argv++;
 		argc--;
 		if (argc > 0 && strcmp(argv[0], "--") == 0) {
 			argv++;
 			argc--;
 			if (argc == 0)
-				bad("%s%s", "-- without a command", "");
+				ex_usage("-- without a command");
 		} else if (argc > 0)
-			bad("%s: %s", argv[0], argv[0][0] == '-' ?
+			ex_usage("%s: %s", argv[0], argv[0][0] == '-' ?
 			    "options go before the offset" :
 			    "unexpected argument (a command follows --)");
 	} else if (argc > 0 && strcmp(argv[-1], "--") != 0)
-		bad("%s: %s", argv[0], "unexpected argument (-r takes no "
-		    "offset; a command follows --)");
+		ex_usage("%s: unexpected argument (-r takes no offset; a "
+		    "command follows --)", argv[0]);
 	if (argc > 0)
-		op.cmd = argv;
-	if (op.rflag && !seeded) {
-		op.seed = random_seed();
-		ex_warnx("seed %llu", (unsigned long long)op.seed);
+		op->cmd = argv;
+	if (op->rflag && !seeded) {
+		op->seed = random_seed();
+		ex_warnx("seed %llu", (unsigned long long)op->seed);
 	}
+	op->tagged = !op->cflag && !op->pflag;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts op = { .sig = SIGKILL };
+	struct ex_echo ec, *e = NULL;
+	struct ex_batch b;
+	struct ex_rd rd;
+	struct ex_out o;
+	uint64_t n = 0, out = 0, off = 0, rng;
+	const char *payload, *why;
+	char *line, how[64];
+	size_t len, plen;
+	int r, st = 0;
+
+	ex_opt_init(argv[0], usage_lines);
+	ex_elapsed();
+	parse(argc, argv, &op);
 	rng = op.seed;
-	op.tagged = !op.cflag && !op.pflag;
 
 	ex_rd_init(&rd, 0, "stdin");
 	ex_out_init(&o, 1, "stdout");
+	/* one batch without limits: a reader of ours that leaves while the
+	 * input is quiet is seen at once */
+	ex_batch_init(&b, &rd, EX_COUNT_NONE, 0);
+	ex_batch_start(&b);
+	b.idle = b.watch = &o;
 	if (op.cmd) {
 		signal(SIGPIPE, SIG_IGN);
-		a = &ack;
-		ex_ack_start(a, op.cmd, op.tagged);
+		ex_child_guard();
+		e = &ec;
+		/* lockstep: one record in flight at most */
+		ex_echo_start(e, op.cmd, op.tagged, 1, op.verbose);
+		e->a.watch = o.fd;
 	}
 	for (;;) {
-		if (!ex_rd_ready(&rd))
-			flush(&o, a); /* about to wait: hand on what we have */
-		if ((r = ex_rd_line(&rd, &line, &len)) == EX_RD_EOF)
+		r = ex_batch_next(&b, &line, &len);
+		if (r == EX_BATCH_GONE)
+			ex_child_gone();
+		if (r == EX_BATCH_EOF)
 			break;
 		if (op.cflag) {
 			off = n;
@@ -389,43 +335,57 @@ main(int argc, char *argv[])
 			plen = len;
 		} else if ((why = ex_tag_split(line, len, &off, &payload,
 		    &plen))) {
-			flush(&o, a);
+			flush(&o);
 			ex_diex(EXIT_DATA, "stdin: line %llu: %s",
 			    (unsigned long long)n + 1, why);
 		}
 		n++;
 		if (op.rflag ? (splitmix64(&rng) >> 11) < op.thresh :
 		    off >= op.at)
-			crash(&op, &o, a, off, out);
-		if (a) {
-			if (!lockstep(&op, a, &o, off, payload, plen))
+			crash(&op, &o, e, off, out);
+		if (e) {
+			if (!lockstep(e, &o, &op, off, payload, plen))
 				break;
 		} else {
 			if (op.tagged)
 				ex_out_write(&o, line, len);
 			else
 				ex_out_write(&o, payload, plen);
-			if (r == EX_RD_LINE)
+			/* a last line without its LF is copied as it is */
+			if (r == EX_BATCH_REC)
 				ex_out_write(&o, "\n", 1);
+			if (o.broken)
+				ex_child_gone(); /* SIGPIPE ignored */
 		}
 		out++;
+		if (r == EX_BATCH_TORN)
+			break;
 	}
-	flush(&o, a);
-	if (a) {
-		st = ex_ack_wait(a);
-		/* 126 and 127: the command was never run, and said why. */
-		if (a->fed != a->acked && st != EXIT_NOEXEC &&
-		    st != EXIT_NOTFOUND)
-			ex_warnx("%s: %s before acknowledging %s %llu (status %d)",
-			    op.cmd[0], st ? "failed" : "ended",
-			    op.cflag ? "record" : "offset",
-			    (unsigned long long)off, st);
+	flush(&o);
+	if (e) {
+		st = ex_ack_wait(&e->a);
+		if (e->a.fed != e->a.acked) {
+			/* A command that ended before the end of its input is a
+			 * failure even if it exited 0: status 0 says the input
+			 * ended.  126 and 127: it never ran, and said why. */
+			if (WIFEXITED(e->a.wstatus) && (st == EXIT_NOEXEC ||
+			    st == EXIT_NOTFOUND))
+				;
+			else
+				ex_warnx("%s: %s before acknowledging %s %llu",
+				    op.cmd[0], ex_child_how(e->a.wstatus, how,
+				    sizeof how), op.cflag ? "record" : "offset",
+				    (unsigned long long)off);
+			if (st == 0)
+				st = EXIT_FAILURE;
+		} else
+			ex_child_report(op.cmd[0], e->a.wstatus);
 	}
-	if (op.verbose && a)
+	if (op.verbose && e)
 		ex_summary("%llu records in, %llu out, %llu in flight, "
 		    "command status %d", (unsigned long long)n,
 		    (unsigned long long)out,
-		    (unsigned long long)(a->fed - a->acked), st);
+		    (unsigned long long)(e->a.fed - e->a.acked), st);
 	else if (op.verbose)
 		ex_summary("%llu records in, %llu out", (unsigned long long)n,
 		    (unsigned long long)out);

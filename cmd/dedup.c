@@ -4,11 +4,13 @@
  * Reads tagged records and passes on only those whose key has never been
  * seen, remembering keys in a seen-set (seen.h) that survives restarts and
  * crashes.  When a key is recorded decides what a crash costs:
- *   - filter mode: a batch's records are written, then their keys are made
- *     durable; a crash in between repeats that batch, a later stage that
- *     fails loses what it was given (at-most-once after dedup);
+ *   - filter mode: a key is recorded once its record has been written to
+ *     stdout (handed to the next stage; made durable at the batch's end),
+ *     never for a record that was not, even when the reader went away
+ *     with SIGPIPE ignored; a later stage that fails loses what it was
+ *     given (at-most-once after dedup);
  *   - command mode: the command gets a batch's first-seen records and the
- *     keys are made durable only after it exits 0;
+ *     keys are made durable only after it exits 0 having read them all;
  *   - -e: a key is made durable only after the command acknowledged its
  *     record, and the record is written to stdout only after that, so a
  *     "commit -a" downstream never commits an offset whose key could still
@@ -16,11 +18,13 @@
  * Invariants: a key reaches the seen-set only in a group commit, after the
  * event its mode waits for; a key in flight (fed, not acknowledged) is fed
  * at most once per run; with -e, at most -n records are fed beyond the
- * last group commit, so a crash repeats at most one group.  Bad input ends the input: what came before it is
- * finished as at end of input, then dedup exits 65.
+ * last group commit (the feed window), so a crash repeats at most one
+ * group.  Bad input ends the input: what came before it is finished as at
+ * end of input, then dedup exits 65.  Dying never leaves the command
+ * running without dedup (child.h).
  */
 #include <errno.h>
-#include <limits.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,23 +37,33 @@
 #include "err.h"
 #include "json.h"
 #include "lock.h"
+#include "loop.h"
+#include "opt.h"
 #include "out.h"
 #include "rd.h"
 #include "seen.h"
 #include "tag.h"
 
+static const char usage_lines[] =
+    "usage: dedup [-epvw] -s seenfile [-k name | -f field [-d delim]] "
+    "[-m pass|drop] [-n count] [-t ms] [-W age] [-- command [arg ...]]\n";
+
 enum { MISS_ERROR, MISS_PASS, MISS_DROP };
 
-/* The parsed options. */
-static const char *seenpath, *kname;
-static size_t knamelen;
-static unsigned long field;
-static char delim = '\t';
-static int missing = MISS_ERROR, eflag, pflag, vflag, wflag;
-static uint64_t count; /* records a batch or group; 0: until EOF */
-static int tms = 1000;
-static int64_t window; /* -W, ms; 0: keys kept for ever */
-static char **cmd;
+/* The parsed options: one field each, filled by parse(). */
+struct opts {
+	const char *seenpath; /* -s */
+	const char *kname;    /* -k */
+	size_t knamelen;
+	uint64_t field;       /* -f, 0: none */
+	char delim;           /* -d */
+	int missing;          /* -m */
+	int echo, strip, verbose, wait; /* -e -p -v -w */
+	uint64_t count;       /* -n: records a batch or group; EX_COUNT_NONE */
+	int ms;               /* -t */
+	int64_t window;       /* -W, in ms; 0: keys kept for ever */
+	char **cmd;           /* NULL: filter mode */
+};
 
 struct rec {
 	uint64_t off;
@@ -59,13 +73,26 @@ struct rec {
 	int haskey;
 };
 
+/* A key whose record is in our output buffer, not yet written. */
+struct unwritten {
+	unsigned char fp[EX_KEY_FP];
+	uint64_t end; /* out.written once the record is out */
+};
+
 struct run {
+	const struct opts *o;
 	struct ex_rd in;
+	struct ex_batch b;
 	struct ex_out out;
 	struct ex_seen *seen;
 	struct ex_json_buf jbuf;
 	int bad;  /* bad input seen: exit 65 when done */
-	uint64_t nin, nout, ndup, nheld, nnokey;
+	int ended; /* the input ended */
+	/* filter mode: keys of records in the output buffer */
+	struct ex_fpset held;
+	struct unwritten *q;
+	size_t qhead, qlen, qcap;
+	uint64_t nin, nout, ndup, nheld, nnokey, nflight;
 };
 
 /* Acknowledged records held until their keys are committed. */
@@ -73,18 +100,8 @@ struct group {
 	char *buf;
 	size_t len, cap;
 	uint64_t n;
-	uint64_t done; /* acknowledgements committed so far */
 	int64_t deadline;
 };
-
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: dedup [-epvw] -s seenfile [-k name | -f field "
-	    "[-d delim]] [-m pass|drop] [-n count] [-t ms] [-W age] "
-	    "[-- command [arg ...]]\n");
-	exit(EXIT_USAGE);
-}
 
 static void
 bad(struct run *r, const char *what, const char *why)
@@ -94,14 +111,17 @@ bad(struct run *r, const char *what, const char *why)
 	r->bad = 1;
 }
 
+
 /* The key of a payload.  1: found; 0: missing, -1: invalid JSON (*why
  * says why). */
 static int
 getkey(struct run *r, const char *p, size_t n, const char **k, size_t *kn,
     const char **why)
 {
-	if (kname) {
-		switch (ex_json_get(p, n, kname, knamelen, &r->jbuf, k, kn,
+	const struct opts *o = r->o;
+
+	if (o->kname) {
+		switch (ex_json_get(p, n, o->kname, o->knamelen, &r->jbuf, k, kn,
 		    why)) {
 		case EX_JSON_FOUND:
 			return 1;
@@ -111,17 +131,17 @@ getkey(struct run *r, const char *p, size_t n, const char **k, size_t *kn,
 			return -1;
 		}
 	}
-	if (field) {
+	if (o->field) {
 		const char *s = p, *e = p + n, *q;
 
-		for (unsigned long i = 1; i < field; i++) {
-			if (!(q = memchr(s, delim, (size_t)(e - s)))) {
+		for (uint64_t i = 1; i < o->field; i++) {
+			if (!(q = memchr(s, o->delim, (size_t)(e - s)))) {
 				*why = "no such field";
 				return 0;
 			}
 			s = q + 1;
 		}
-		q = memchr(s, delim, (size_t)(e - s));
+		q = memchr(s, o->delim, (size_t)(e - s));
 		*k = s;
 		*kn = (size_t)((q ? q : e) - s);
 		return 1;
@@ -131,11 +151,12 @@ getkey(struct run *r, const char *p, size_t n, const char **k, size_t *kn,
 	return 1;
 }
 
-/* The next record worth handling, or 0 at end of input (and after bad
- * input, which ends it).  Records without a key are dropped here under
- * -m drop. */
+/* The next record of the batch worth handling: 1, or 0 at the batch's
+ * end, the input's (bad input ends it) or, with *gonep set, when our
+ * reader went away.  Records without a key are dropped here under -m
+ * drop. */
 static int
-next(struct run *r, struct rec *rec)
+next(struct run *r, struct rec *rec, int *gonep)
 {
 	const char *why, *k;
 	char *line;
@@ -143,10 +164,16 @@ next(struct run *r, struct rec *rec)
 	int st;
 
 	while (!r->bad) {
-		switch (ex_rd_line(&r->in, &line, &len)) {
-		case EX_RD_EOF:
+		switch (ex_batch_next(&r->b, &line, &len)) {
+		case EX_BATCH_EOF:
+			r->ended = 1;
 			return 0;
-		case EX_RD_PARTIAL:
+		case EX_BATCH_END:
+			return 0;
+		case EX_BATCH_GONE:
+			*gonep = 1;
+			return 0;
+		case EX_BATCH_TORN:
 			r->in.lineno++;
 			bad(r, "", "no newline at the end (a torn record)");
 			return 0;
@@ -165,10 +192,10 @@ next(struct run *r, struct rec *rec)
 		rec->haskey = st;
 		if (st)
 			ex_seen_fp(r->seen, k, kn, rec->fp);
-		else if (missing == MISS_ERROR) {
-			bad(r, kname ? "no key: " : "no key: -f: ", why);
+		else if (r->o->missing == MISS_ERROR) {
+			bad(r, r->o->kname ? "no key: " : "no key: -f: ", why);
 			return 0;
-		} else if (missing == MISS_DROP) {
+		} else if (r->o->missing == MISS_DROP) {
 			r->nnokey++;
 			continue;
 		} else {
@@ -178,18 +205,6 @@ next(struct run *r, struct rec *rec)
 		return 1;
 	}
 	return 0;
-}
-
-/* Wait for input until the batch's deadline.  0 if it passed first. */
-static int
-await(struct run *r, int64_t deadline)
-{
-	int64_t left;
-
-	if (ex_rd_ready(&r->in))
-		return 1;
-	left = deadline - ex_now_ms();
-	return left > 0 && ex_rd_wait(&r->in, (int)left);
 }
 
 /* A few records read ahead, their payloads copied out of the reader, so
@@ -205,10 +220,10 @@ struct win {
 	size_t len, cap;
 };
 
-/* Up to max records: the first may block, the others only if buffered.
- * Returns how many; 0 at the end of the input. */
+/* Up to max records of the batch: the first may wait as the batch allows,
+ * the others only if buffered.  Returns how many; 0 at the batch's end. */
 static int
-fill(struct run *r, struct win *w, uint64_t max)
+fill(struct run *r, struct win *w, uint64_t max, int *gonep)
 {
 	int n = 0;
 
@@ -216,7 +231,7 @@ fill(struct run *r, struct win *w, uint64_t max)
 	while (n < WIN && (uint64_t)n < max && (n == 0 || ex_rd_ready(&r->in))) {
 		struct rec *x = &w->rec[n];
 
-		if (!next(r, x))
+		if (!next(r, x, gonep))
 			break;
 		if (w->len + x->len > w->cap) {
 			w->cap = 2 * (w->len + x->len) + 4096;
@@ -236,107 +251,142 @@ fill(struct run *r, struct win *w, uint64_t max)
 typedef void each_fn(struct run *, struct rec *, void *);
 
 /* One batch: -n records, or fewer if -t passes while the input is idle.
- * Returns 0 once the input has ended. */
+ * Returns 0 once the input has ended; *gonep is set if our reader went
+ * away while we waited. */
 static int
-batch(struct run *r, struct win *w, each_fn *each, void *ctx)
+batch(struct run *r, struct win *w, each_fn *each, void *ctx, int *gonep)
 {
-	uint64_t n = 0;
-	int64_t deadline = 0;
+	int got;
 
-	for (;;) {
-		int got = fill(r, w, count ? count - n : UINT64_MAX);
-
-		if (got == 0)
-			return 0;
-		if (n == 0)
-			deadline = ex_now_ms() + tms;
+	ex_batch_start(&r->b);
+	/* a reader gone (EPIPE) ends the batch: on a stream that never
+	 * pauses it would never end */
+	while (!r->out.broken && (got = fill(r, w, WIN, gonep)) > 0)
 		for (int i = 0; i < got; i++)
 			each(r, &w->rec[i], ctx);
-		n += (uint64_t)got;
-		if (n == count || !await(r, deadline))
-			return 1;
+	return !r->bad && !*gonep && !r->ended && !r->out.broken;
+}
+
+/* Filter mode.  A key is in r->held while its record is in our buffer,
+ * and reaches the seen-set once the record has been written.  The buffer
+ * is flushed before a record would overflow it, so at each flush every
+ * record queued is written whole and held empties at once. */
+
+static void
+written(struct run *r)
+{
+	while (r->qlen && r->q[r->qhead].end <= r->out.written) {
+		ex_seen_add(r->seen, r->q[r->qhead].fp);
+		r->qhead++;
+		r->qlen--;
+	}
+	if (r->qlen == 0) {
+		r->qhead = 0;
+		ex_fpset_clear(&r->held);
 	}
 }
 
 static void
 filter_rec(struct run *r, struct rec *rec, void *ctx)
 {
+	struct unwritten *u;
+
 	(void)ctx;
-	if (!rec->haskey || ex_seen_add(r->seen, rec->fp)) {
-		ex_out_rec(&r->out, rec->off, rec->payload, rec->len, !pflag);
-		r->nout++;
-	} else
+	if (rec->haskey && (ex_seen_has(r->seen, rec->fp) ||
+	    ex_fpset_has(&r->held, rec->fp))) {
 		r->ndup++;
+		return;
+	}
+	/* before this record is held: a flush may empty the held set */
+	if (r->out.len + EX_TAG_MAX + rec->len + 1 > r->out.cap) {
+		ex_out_flush(&r->out);
+		written(r);
+	}
+	if (r->out.broken)
+		return; /* nothing more is written: the batch ends here */
+	ex_out_rec(&r->out, rec->off, rec->payload, rec->len, !r->o->strip);
+	r->nout++;
+	if (!rec->haskey)
+		return;
+	ex_fpset_add(&r->held, rec->fp);
+	if (r->qhead + r->qlen == r->qcap) {
+		r->qcap = r->qcap ? 2 * r->qcap : 1024;
+		r->q = ex_realloc(r->q, r->qcap * sizeof *r->q);
+	}
+	u = &r->q[r->qhead + r->qlen++];
+	memcpy(u->fp, rec->fp, EX_KEY_FP);
+	u->end = r->out.written + r->out.len;
 }
 
-/* Filter mode: write each batch, then commit its keys. */
+/* Write each batch, then commit the keys of what was written. */
 static void
 filter(struct run *r)
 {
 	struct win w = { 0 };
-	int more;
+	int more, left = 0;
 
+	ex_fpset_init(&r->held);
+	r->b.idle = r->b.watch = &r->out;
 	do {
-		more = batch(r, &w, filter_rec, NULL);
+		more = batch(r, &w, filter_rec, NULL, &left);
 		ex_out_flush(&r->out);
+		written(r);
 		ex_seen_commit(r->seen);
-	} while (more);
+		left |= r->out.broken;
+	} while (more && !left);
 	free(w.buf);
+	free(r->q);
+	ex_fpset_free(&r->held);
+	if (left)
+		ex_child_gone();
 }
 
-struct child {
-	pid_t pid;
-	int fd;
-	struct ex_out to;
-};
+/* Command mode: run the command once per batch that has new records. */
 
 static void
 batch_rec(struct run *r, struct rec *rec, void *ctx)
 {
-	struct child *c = ctx;
+	struct ex_feed *f = ctx;
 
 	if (rec->haskey && !ex_seen_add(r->seen, rec->fp)) {
 		r->ndup++;
 		return;
 	}
-	if (c->pid < 0) {
-		c->pid = ex_child_start(cmd, &c->fd, NULL);
-		ex_out_init(&c->to, c->fd, cmd[0]);
+	if (!f->pid) {
+		ex_feed_start(f, r->o->cmd);
+		r->b.idle = &f->to;
 	}
-	ex_out_rec(&c->to, rec->off, rec->payload, rec->len, !pflag);
+	ex_out_rec(&f->to, rec->off, rec->payload, rec->len, !r->o->strip);
 	r->nout++;
 }
 
-/* Command mode: run the command once per batch that has new records. */
 static void
 batches(struct run *r)
 {
 	struct win w = { 0 };
-	struct child c;
-	int more, st, broken;
+	struct ex_feed f = { 0 };
+	int more, st, whole, left = 0;
 
 	do {
-		c.pid = -1;
-		more = batch(r, &w, batch_rec, &c);
-		if (c.pid < 0)
+		more = batch(r, &w, batch_rec, &f, &left);
+		r->b.idle = NULL;
+		if (!f.pid)
 			continue;
-		broken = ex_out_flush(&c.to) < 0;
-		ex_out_free(&c.to);
-		close(c.fd);
-		if ((st = ex_child_wait(c.pid)) != 0) {
-			ex_warnx("%s: exit status %d: keys of this batch not "
-			    "recorded", cmd[0], st);
+		if ((st = ex_feed_end(&f, &whole)) != 0) {
+			ex_child_report(r->o->cmd[0], f.wstatus);
 			exit(st);
 		}
 		/* Keys of records it never read would be records lost. */
-		if (broken)
+		if (!whole)
 			ex_diex(EXIT_FAILURE, "%s: exited 0 without reading all "
 			    "of its batch; keys of this batch not recorded",
-			    cmd[0]);
+			    r->o->cmd[0]);
 		ex_seen_commit(r->seen);
 	} while (more);
 	free(w.buf);
 }
+
+/* -e: the command acknowledges records one by one. */
 
 static void
 acked(struct run *r, struct group *g, struct ex_flight *f)
@@ -355,44 +405,44 @@ acked(struct run *r, struct group *g, struct ex_flight *f)
 	g->len += f->len;
 	g->buf[g->len++] = '\n';
 	r->nout++;
+	/* -t 0: no time limit, a group ends at -n or at exit */
 	if (++g->n == 1)
-		g->deadline = ex_now_ms() + tms;
+		g->deadline = r->o->ms ? ex_now_ms() + r->o->ms : INT64_MAX;
 }
 
 /* Keys first: a record on stdout is one whose key is durable. */
 static void
-group_commit(struct run *r, struct group *g)
+group_commit(struct run *r, struct ex_echo *e, struct group *g)
 {
 	ex_seen_commit(r->seen);
 	ex_out_write(&r->out, g->buf, g->len);
 	g->len = 0;
-	g->done += g->n;
+	e->done += g->n;
 	g->n = 0;
 }
 
-/* At most -n records beyond the last commit: the command never runs ahead
- * of the disk, so a crash repeats at most a group, and with -n 1 a record
- * is fed only once the key before it is durable. */
-static int
-canfeed(const struct ex_ack *a, const struct group *g)
-{
-	return !ex_ack_full(a) && a->fed - g->done < count;
-}
-
-/* -e: feed records as they come, record each key when its record is
+/* Feed records as they come, record each key when its record is
  * acknowledged, and write the record on after its group commit. */
 static void
 echo(struct run *r)
 {
-	struct ex_ack a;
+	const struct opts *o = r->o;
+	struct ex_echo e;
 	struct ex_fpset flying; /* keys fed and not yet acknowledged */
 	struct group g = { 0 };
 	struct ex_flight *f;
 	struct win ahead = { 0 };
-	int in_eof = 0, wi = 0, wn = 0, ev = 0, st;
+	int in_eof = 0, left = 0, wi = 0, wn = 0, ev = 0, st;
 
 	ex_fpset_init(&flying);
-	ex_ack_start(&a, cmd, !pflag);
+	/* at most -n records beyond the last commit: the command never runs
+	 * ahead of the disk, so a crash repeats at most a group, and with
+	 * -n 1 a record is fed only once the key before it is durable */
+	ex_echo_start(&e, o->cmd, !o->strip, o->count, o->verbose);
+	e.a.watch = r->out.fd;
+	/* one batch without limits: the window and -t rule here */
+	ex_batch_init(&r->b, &r->in, EX_COUNT_NONE, 0);
+	ex_batch_start(&r->b);
 	for (;;) {
 		int burst = 0, ms = -1;
 
@@ -400,7 +450,7 @@ echo(struct run *r)
 		 * lookups are prefetched together, and the end of the input
 		 * reaches the command even while the group is full (a command
 		 * may finish its last record only at EOF). */
-		while (burst++ < 1024) {
+		while (burst++ < 1024 && !left) {
 			struct rec *x;
 
 			if (wi == wn) {
@@ -409,13 +459,13 @@ echo(struct run *r)
 					break;
 				ev &= ~EX_ACK_IN;
 				wi = 0;
-				if ((wn = fill(r, &ahead, WIN)) == 0) {
+				if ((wn = fill(r, &ahead, WIN, &left)) == 0) {
 					in_eof = 1;
-					ex_ack_eof(&a);
+					ex_ack_eof(&e.a);
 					break;
 				}
 			}
-			if (!canfeed(&a, &g))
+			if (!ex_echo_may_feed(&e))
 				break;
 			x = &ahead.rec[wi++];
 			if (x->haskey && ex_seen_has(r->seen, x->fp)) {
@@ -429,74 +479,64 @@ echo(struct run *r)
 				r->nheld++;
 				continue;
 			}
-			f = ex_ack_send(&a, x->off, x->payload, x->len);
+			f = ex_ack_send(&e.a, x->off, x->payload, x->len);
 			memcpy(f->user, x->fp, EX_KEY_FP);
 		}
-		if (g.n)
+		if (g.n && o->ms)
 			ms = (int)(g.deadline > ex_now_ms() ?
 			    g.deadline - ex_now_ms() : 0);
 		if (wi == wn && !in_eof && ex_rd_ready(&r->in))
 			ms = 0;
-		ev = ex_ack_poll(&a, wi == wn && !in_eof ? r->in.fd : -1, ms);
-		while ((f = ex_ack_take(&a))) {
+		ev = ex_echo_poll(&e, wi == wn && !in_eof ? r->in.fd : -1, ms);
+		while ((f = ex_ack_take(&e.a))) {
 			ex_fpset_del(&flying, f->user);
 			acked(r, &g, f);
-			if (g.n == count)
-				group_commit(r, &g);
+			if (g.n == o->count)
+				group_commit(r, &e, &g);
 		}
 		if (g.n && ex_now_ms() >= g.deadline)
-			group_commit(r, &g);
-		if (ex_out_flush(&r->out) < 0 && !in_eof) {
+			group_commit(r, &e, &g);
+		if ((ev & EX_ACK_GONE) || ex_out_flush(&r->out) < 0)
+			left = 1;
+		if (left && !in_eof) {
 			/* The reader went away: feed no more. */
 			in_eof = 1;
-			ex_ack_eof(&a);
+			ex_ack_eof(&e.a);
 		}
 		if (ev & EX_ACK_EOF)
 			break;
 	}
-	st = ex_ack_wait(&a);
-	while ((f = ex_ack_take(&a)))
+	st = ex_ack_wait(&e.a);
+	while ((f = ex_ack_take(&e.a)))
 		acked(r, &g, f);
-	group_commit(r, &g);
-	ex_out_flush(&r->out);
+	group_commit(r, &e, &g);
+	if (ex_out_flush(&r->out) < 0)
+		left = 1;
+	r->nflight = e.a.fed - e.a.acked;
 	if (st != 0) {
-		ex_warnx("%s: exit status %d", cmd[0], st);
+		ex_child_report(o->cmd[0], e.a.wstatus);
 		exit(st);
 	}
-	if (a.fed > a.acked)
+	if (e.a.fed > e.a.acked)
 		ex_diex(EXIT_FAILURE, "%s: exited 0 with %llu of %llu records "
-		    "unacknowledged; their keys stay unrecorded", cmd[0],
-		    (unsigned long long)(a.fed - a.acked),
-		    (unsigned long long)a.fed);
+		    "unacknowledged; their keys stay unrecorded", o->cmd[0],
+		    (unsigned long long)(e.a.fed - e.a.acked),
+		    (unsigned long long)e.a.fed);
+	if (left)
+		ex_child_gone();
 	if (!in_eof)
 		ex_diex(EXIT_FAILURE, "%s: exited 0 before the end of the input",
-		    cmd[0]);
-	ex_ack_free(&a);
+		    o->cmd[0]);
+	ex_ack_free(&e.a);
 	free(ahead.buf);
 	free(g.buf);
 	ex_fpset_free(&flying);
 }
 
-static unsigned long
-number(const char *s, const char *what, unsigned long min, unsigned long max)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (!*s || *end || errno || s[0] == '-' || v < min || v > max) {
-		ex_warnx("-%s: not a number from %lu to %lu: %s", what, min, max,
-		    s);
-		usage();
-	}
-	return v;
-}
-
 /* -W AGE: seconds, or a number of days, hours, minutes or seconds (28d,
  * 12h, 90m, 45s), from 1 s to 100 years; in milliseconds. */
 static int64_t
-age(const char *s)
+age(const char *arg)
 {
 	static const struct { char c; int64_t s; } unit[] = {
 		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
@@ -506,134 +546,140 @@ age(const char *s)
 	char *end;
 
 	errno = 0;
-	v = strtoull(s, &end, 10);
+	v = strtoull(arg, &end, 10);
 	for (size_t i = 0; *end && i < sizeof unit / sizeof unit[0]; i++)
 		if (end[0] == unit[i].c && !end[1]) {
 			mul = unit[i].s;
 			end++;
 		}
-	if (s[0] < '0' || s[0] > '9' || *end || errno || v == 0 ||
-	    v > 3156000000ull / (unsigned long long)mul) {
-		ex_warnx("-W: not an age of 1 s to 100 years (N seconds, or "
-		    "Nd, Nh, Nm, Ns): %s", s);
-		usage();
-	}
+	if (arg[0] < '0' || arg[0] > '9' || *end || errno || v == 0 ||
+	    v > 3156000000ull / (unsigned long long)mul)
+		ex_usage("-W %s: expected an age from 1 s to 100 years "
+		    "(seconds, or Nd, Nh, Nm, Ns)", arg);
 	return (int64_t)v * mul * 1000;
+}
+
+/* Fills o from the command line; each option is one case and one field. */
+static void
+parse(int argc, char *argv[], struct opts *o)
+{
+	int c, nset = 0, dset = 0;
+
+	while ((c = getopt(argc, argv, "+d:ef:k:m:n:ps:t:vwW:")) != -1) {
+		switch (c) {
+		case 'd':
+			if (strlen(optarg) != 1)
+				ex_usage("-d %s: expected one byte", optarg);
+			o->delim = optarg[0];
+			dset = 1;
+			break;
+		case 'e':
+			o->echo = 1;
+			break;
+		case 'f':
+			o->field = ex_opt_number("-f", optarg, 1, EX_COUNT_MAX,
+			    "a field number");
+			break;
+		case 'k':
+			if (!*optarg)
+				ex_usage("-k '': expected a member name");
+			o->kname = optarg;
+			o->knamelen = strlen(optarg);
+			break;
+		case 'm':
+			if (strcmp(optarg, "pass") == 0)
+				o->missing = MISS_PASS;
+			else if (strcmp(optarg, "drop") == 0)
+				o->missing = MISS_DROP;
+			else
+				ex_usage("-m %s: expected pass or drop", optarg);
+			break;
+		case 'n':
+			o->count = ex_opt_count("-n", optarg);
+			nset = 1;
+			break;
+		case 'p':
+			o->strip = 1;
+			break;
+		case 's':
+			o->seenpath = ex_opt_path("-s", optarg);
+			break;
+		case 't':
+			o->ms = ex_opt_ms("-t", optarg);
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case 'w':
+			o->wait = 1;
+			break;
+		case 'W':
+			o->window = age(optarg);
+			break;
+		default:
+			ex_usage(NULL);
+		}
+	}
+	argv += optind;
+	if (*argv)
+		o->cmd = argv;
+	if (!o->seenpath)
+		ex_usage("-s seenfile is required");
+	if (o->kname && o->field)
+		ex_usage("-k and -f exclude each other");
+	if (dset && !o->field)
+		ex_usage("-d needs -f");
+	if (o->echo && !o->cmd)
+		ex_usage("-e needs a command");
+	if (o->echo && !nset)
+		o->count = 1; /* each key durable before the next record is fed */
 }
 
 int
 main(int argc, char *argv[])
 {
+	struct opts o = {
+		.delim = '\t', .missing = MISS_ERROR, .count = EX_COUNT_NONE,
+		.ms = 1000,
+	};
 	struct run r;
-	int c, nset = 0, dset = 0;
+	char flight[64] = "";
 
-	ex_setprog(argv[0]);
+	ex_opt_init(argv[0], usage_lines);
 	ex_elapsed();
-	while ((c = getopt(argc, argv, "+d:ef:k:m:n:ps:t:vwW:")) != -1) {
-		switch (c) {
-		case 'd':
-			if (strlen(optarg) != 1) {
-				ex_warnx("-d: the delimiter must be one byte");
-				usage();
-			}
-			delim = optarg[0];
-			dset = 1;
-			break;
-		case 'e':
-			eflag = 1;
-			break;
-		case 'f':
-			field = number(optarg, "f", 1, ULONG_MAX);
-			break;
-		case 'k':
-			if (!*optarg) {
-				ex_warnx("-k: empty name");
-				usage();
-			}
-			kname = optarg;
-			knamelen = strlen(optarg);
-			break;
-		case 'm':
-			if (strcmp(optarg, "pass") == 0)
-				missing = MISS_PASS;
-			else if (strcmp(optarg, "drop") == 0)
-				missing = MISS_DROP;
-			else {
-				ex_warnx("-m: pass or drop, not %s", optarg);
-				usage();
-			}
-			break;
-		case 'n':
-			count = number(optarg, "n", 1, ULONG_MAX);
-			nset = 1;
-			break;
-		case 'p':
-			pflag = 1;
-			break;
-		case 's':
-			seenpath = optarg;
-			break;
-		case 't':
-			tms = (int)number(optarg, "t", 0, INT_MAX);
-			break;
-		case 'v':
-			vflag = 1;
-			break;
-		case 'w':
-			wflag = 1;
-			break;
-		case 'W':
-			window = age(optarg);
-			break;
-		default:
-			usage();
-		}
-	}
-	argv += optind;
-	if (*argv)
-		cmd = argv;
-	if (!seenpath) {
-		ex_warnx("-s seenfile is required");
-		usage();
-	}
-	if (kname && field) {
-		ex_warnx("-k and -f are exclusive");
-		usage();
-	}
-	if (dset && !field) {
-		ex_warnx("-d needs -f");
-		usage();
-	}
-	if (eflag && !cmd) {
-		ex_warnx("-e needs a command");
-		usage();
-	}
-	if (eflag && !nset)
-		count = 1; /* each key durable before the next record is fed */
+	parse(argc, argv, &o);
 
 	memset(&r, 0, sizeof r);
+	r.o = &o;
 	ex_rd_init(&r.in, 0, "stdin");
 	ex_out_init(&r.out, 1, "stdout");
-	r.seen = ex_seen_open(seenpath, wflag ? EX_LOCK_WAIT : 0);
-	if (window)
-		ex_seen_window(r.seen, window);
-	if (cmd) {
-		/* A command that stops reading must not kill us. */
-		signal(SIGPIPE, SIG_IGN);
-		if (eflag)
+	ex_batch_init(&r.b, &r.in, o.count, o.ms);
+	/* EPIPE is ours to see, from the command or from our own reader:
+	 * keys are recorded only for what was written. */
+	signal(SIGPIPE, SIG_IGN);
+	r.seen = ex_seen_open(o.seenpath, o.wait ? EX_LOCK_WAIT : 0);
+	if (o.window)
+		ex_seen_window(r.seen, o.window);
+	if (o.cmd) {
+		ex_child_guard();
+		if (o.echo)
 			echo(&r);
 		else
 			batches(&r);
 	} else
 		filter(&r);
-	ex_out_flush(&r.out);
-	if (vflag)
+	if (ex_out_flush(&r.out) < 0)
+		ex_child_gone();
+	if (o.echo)
+		snprintf(flight, sizeof flight, "%llu in flight, ",
+		    (unsigned long long)r.nflight);
+	if (o.verbose)
 		ex_summary("%llu in, %llu out, %llu duplicates, %llu held back, "
-		    "%llu without key, %llu keys in %s",
+		    "%s%llu without key, %llu keys in %s",
 		    (unsigned long long)r.nin, (unsigned long long)r.nout,
 		    (unsigned long long)r.ndup, (unsigned long long)r.nheld,
-		    (unsigned long long)r.nnokey,
-		    (unsigned long long)ex_seen_count(r.seen), seenpath);
+		    flight, (unsigned long long)r.nnokey,
+		    (unsigned long long)ex_seen_count(r.seen), o.seenpath);
 	ex_seen_close(r.seen);
 	ex_out_free(&r.out);
 	ex_rd_free(&r.in);

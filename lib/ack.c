@@ -45,6 +45,7 @@ struct ex_ack_impl {
 	int to, from;           /* our ends of the pipes; -1 once closed */
 	int closing;            /* ex_ack_eof: close to once drained */
 	int eof;                /* the command closed its stdout */
+	int gone;               /* the reader of watch went away */
 	struct chunk *head, *tail, *spare;
 	struct chunk *wc;       /* chunk holding the next byte to write */
 	size_t wpos;            /* its position in wc */
@@ -79,10 +80,12 @@ ex_ack_start(struct ex_ack *a, char *const argv[], int tagged)
 	p->rcap = RING_INIT;
 	p->ring = ex_malloc(p->rcap * sizeof *p->ring);
 	p->rbuf = ex_malloc(RBUF);
-	a->pid = ex_child_start(argv, &p->to, &p->from);
+	a->pid = ex_child_start(argv, &p->to, NULL, &p->from);
 	nonblock(p->to);
 	nonblock(p->from);
 	a->fed = a->acked = 0;
+	a->wstatus = 0;
+	a->watch = -1;
 	a->tagged = tagged;
 	a->p = p;
 }
@@ -148,7 +151,7 @@ static void
 close_to(struct ex_ack_impl *p)
 {
 	if (p->to >= 0) {
-		close(p->to);
+		ex_child_close(p->to);
 		p->to = -1;
 	}
 	skip_pending(p);
@@ -278,7 +281,7 @@ drain(struct ex_ack *a)
 			ex_die(EXIT_IO, "read from %s", p->name);
 		}
 		if (n == 0) {
-			close(p->from);
+			ex_child_close(p->from);
 			p->from = -1;
 			p->eof = 1;
 			return;
@@ -296,14 +299,15 @@ drain(struct ex_ack *a)
 	}
 }
 
-/* One poll(2) over the command's pipes and in_fd.  Returns 1 if in_fd is
- * readable, 0 if not, -1 if there was nothing to wait for. */
+/* One poll(2) over the command's pipes, in_fd and the watched descriptor.
+ * Returns 1 if in_fd is readable, 0 if not, -1 if there was nothing to
+ * wait for. */
 static int
 step(struct ex_ack *a, int in_fd, int ms)
 {
 	struct ex_ack_impl *p = a->p;
-	struct pollfd pf[3];
-	int n = 0, iw = -1, ir = -1, ii = -1, r;
+	struct pollfd pf[4];
+	int n = 0, iw = -1, ir = -1, ii = -1, iv = -1, r;
 
 	if (p->to >= 0 && p->pending > 0) {
 		pf[iw = n++] = (struct pollfd){ .fd = p->to, .events = POLLOUT };
@@ -314,6 +318,9 @@ step(struct ex_ack *a, int in_fd, int ms)
 		pf[ii = n++] = (struct pollfd){ .fd = in_fd, .events = POLLIN };
 	if (n == 0)
 		return -1;
+	/* no events asked: a pipe whose reader left says POLLERR anyway */
+	if (a->watch >= 0 && !p->gone)
+		pf[iv = n++] = (struct pollfd){ .fd = a->watch, .events = 0 };
 	if ((r = poll(pf, (nfds_t)n, ms)) < 0) {
 		if (errno == EINTR)
 			return 0;
@@ -325,7 +332,30 @@ step(struct ex_ack *a, int in_fd, int ms)
 		feed(p);
 	if (ir >= 0 && pf[ir].revents)
 		drain(a);
+	if (iv >= 0 && pf[iv].revents & POLLNVAL)
+		a->watch = -1; /* not open: nothing to watch */
+	else if (iv >= 0 && pf[iv].revents & (POLLERR | POLLHUP))
+		p->gone = 1;
 	return ii >= 0 && pf[ii].revents;
+}
+
+/* What the caller should hear about at once. */
+static int
+news(const struct ex_ack *a, int waseof, int wasfull)
+{
+	const struct ex_ack_impl *p = a->p;
+	int bits = 0;
+
+	if (a->acked > p->taken)
+		bits |= EX_ACK_READY;
+	if (p->eof)
+		bits |= EX_ACK_EOF;
+	if (p->gone)
+		bits |= EX_ACK_GONE;
+	if ((bits & (EX_ACK_READY | EX_ACK_GONE)) || p->eof != waseof ||
+	    (wasfull && !ex_ack_full(a)))
+		bits |= 16; /* news: not one of the bits handed out */
+	return bits;
 }
 
 int
@@ -338,29 +368,20 @@ ex_ack_poll(struct ex_ack *a, int in_fd, int ms)
 	if (p->pending > 0 && p->to >= 0)
 		feed(p); /* most calls find room in the pipe: skip the poll */
 	for (;;) {
-		int bits = 0, wait = ms, r;
+		int bits = news(a, waseof, wasfull), wait = ms, r;
 
-		if (a->acked > p->taken)
-			bits |= EX_ACK_READY;
-		if (p->eof)
-			bits |= EX_ACK_EOF;
-		if ((bits & EX_ACK_READY) || p->eof != waseof ||
-		    (wasfull && !ex_ack_full(a)))
+		if (bits & 16)
 			wait = 0; /* news for the caller: look, do not wait */
 		else if (ms > 0 && (wait = (int)(deadline - ex_now_ms())) < 0)
 			wait = 0;
 		r = step(a, in_fd, wait);
+		bits = news(a, waseof, wasfull);
 		if (r > 0)
 			bits |= EX_ACK_IN;
-		if (a->acked > p->taken)
-			bits |= EX_ACK_READY;
-		if (p->eof)
-			bits |= EX_ACK_EOF;
-		if (r != 0 || wait == 0 || (bits & EX_ACK_READY) ||
-		    p->eof != waseof || (wasfull && !ex_ack_full(a)))
-			return bits;
+		if (r != 0 || wait == 0 || (bits & 16))
+			return bits & ~16;
 		if (ms > 0 && ex_now_ms() >= deadline)
-			return bits;
+			return bits & ~16;
 	}
 }
 
@@ -406,7 +427,7 @@ ex_ack_wait(struct ex_ack *a)
 	ex_ack_eof(a);
 	while (step(a, -1, -1) >= 0)
 		;
-	return ex_child_wait(a->pid);
+	return ex_child_wait(a->pid, &a->wstatus);
 }
 
 void
@@ -417,10 +438,8 @@ ex_ack_free(struct ex_ack *a)
 
 	if (!p)
 		return;
-	if (p->to >= 0)
-		close(p->to);
-	if (p->from >= 0)
-		close(p->from);
+	ex_child_close(p->to);
+	ex_child_close(p->from);
 	for (c = p->head; c; c = next) {
 		next = c->next;
 		free(c);

@@ -39,6 +39,9 @@ struct ex_ack {
 	pid_t pid;
 	uint64_t fed, acked;     /* records sent, acknowledgements read */
 	int tagged;              /* feed "OFFSET<TAB>PAYLOAD" (else payload) */
+	int wstatus;             /* the command's wait status, after ex_ack_wait */
+	int watch;               /* -1, or a descriptor (our stdout) whose reader
+	                          * leaving ex_ack_poll reports: EX_ACK_GONE */
 	struct ex_ack_impl *p;   /* queues and buffers, private to ack.c */
 };
 
@@ -46,6 +49,7 @@ struct ex_ack {
 #define EX_ACK_IN    1 /* the caller's in_fd is readable */
 #define EX_ACK_READY 2 /* ex_ack_take has a record to hand out */
 #define EX_ACK_EOF   4 /* the command closed its stdout */
+#define EX_ACK_GONE  8 /* the reader of a->watch went away */
 
 void ex_ack_start(struct ex_ack *a, char *const argv[], int tagged);
 
@@ -72,7 +76,8 @@ struct ex_flight *ex_ack_take(struct ex_ack *a);
 void ex_ack_eof(struct ex_ack *a);
 
 /* Reap the command after reading the rest of its acknowledgements (take
- * them afterwards).  Returns its status as ex_child_wait does. */
+ * them afterwards).  Returns its status as ex_child_wait does; a->wstatus
+ * is the wait status, for ex_child_report. */
 int ex_ack_wait(struct ex_ack *a);
 
 /* Free the queues (the records still in flight are dropped). */

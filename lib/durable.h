@@ -1,19 +1,29 @@
 /*
- * durable.h — the one path by which state reaches disk.
+ * durable.h — the one path by which state reaches disk, and the one way a
+ * state file is opened.
  *
  * ex_replace writes a small file atomically and durably: the data goes to a
- * temporary sibling ("PATH.tmp"), which is fsynced, renamed over PATH, and
- * then the directory is fsynced.  A crash at any instant leaves the old file
- * or the new one, never a torn one.  Every failure is fatal (exit 74, the
- * message names the operation and the file) and nothing is retried: after a
- * failed fsync the kernel may have dropped the dirty pages, so a second
- * fsync that succeeds proves nothing.  Callers hold the state's lock, so
- * one temporary name per file is enough.
+ * temporary sibling created under a name of its own ("PATH.tmp.XXXXXXXX",
+ * eight random hex digits, O_EXCL, never through a symbolic link), which is
+ * fsynced, renamed over PATH, and then the directory is fsynced.  A crash
+ * at any instant leaves the old file or the new one, never a torn one, and
+ * at most a stale temporary, which ex_sweep_tmp removes.  Two writers never
+ * share a temporary, and nothing another user planted under such a name is
+ * ever written through.  Every failure is fatal (exit 74, the message names
+ * the operation and the file) and nothing is retried: after a failed fsync
+ * the kernel may have dropped the dirty pages, so a second fsync that
+ * succeeds proves nothing.
+ *
+ * ex_state_open opens a state file (an offset file, a lock file) without
+ * following a symbolic link and without blocking: a FIFO, a device or a
+ * directory planted in its place is refused (exit 65, naming it) rather
+ * than read, written or waited on for ever.
  */
 #ifndef EX_DURABLE_H
 #define EX_DURABLE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 void ex_replace(const char *path, const void *data, size_t n);
 
@@ -22,6 +32,18 @@ void ex_fsync(int fd, const char *name);
 
 /* fsync the directory that holds path, or die 74. */
 void ex_fsync_dir(const char *path);
+
+/* open(2) path with flags and mode as a state file: a regular file or
+ * nothing.  Returns the descriptor, or -1 with errno if open failed (as
+ * ENOENT for a missing file); a symbolic link, or something that is not a
+ * regular file, dies 65 as "WHAT PATH: why". */
+int ex_state_open(const char *what, const char *path, int flags, mode_t mode);
+
+/* Remove the temporaries of path that a crash left behind: those of our
+ * own user, under the names ex_replace gives them.  Only the one process
+ * that writes path may call it (its writer holds the lock), or it could
+ * remove a temporary that is about to be renamed. */
+void ex_sweep_tmp(const char *path);
 
 /*
  * Files too big to build in memory (the seen-set's tables) are built in

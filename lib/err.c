@@ -8,12 +8,32 @@
 
 const char *ex_prog = "exactly";
 
+/* Set once by a tool that runs a command (child.c), cleared when it runs. */
+static void (*die_hook)(void);
+
 void
 ex_setprog(const char *argv0)
 {
 	const char *s = strrchr(argv0, '/');
 
 	ex_prog = s ? s + 1 : argv0;
+}
+
+void
+ex_atdie(void (*fn)(void))
+{
+	die_hook = fn;
+}
+
+static _Noreturn void
+die(int status)
+{
+	void (*fn)(void) = die_hook;
+
+	die_hook = NULL; /* a failure inside the hook must not loop */
+	if (fn)
+		fn();
+	exit(status);
 }
 
 static void
@@ -39,7 +59,7 @@ ex_die(int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(e, fmt, ap);
 	va_end(ap);
-	exit(status);
+	die(status);
 }
 
 void
@@ -50,7 +70,7 @@ ex_diex(int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(0, fmt, ap);
 	va_end(ap);
-	exit(status);
+	die(status);
 }
 
 void

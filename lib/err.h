@@ -5,6 +5,11 @@
  * to stderr as "tool: what: why"; ex_die appends strerror(errno), ex_diex
  * does not.  Nothing here flushes stdout: a tool that dies leaves its
  * committed state exactly as the last durable write left it.
+ *
+ * A tool that runs a command registers a die hook (ex_atdie; child.h does
+ * it): ex_die and ex_diex call it once, after the message and before the
+ * exit, so that a failure anywhere in lib/ never leaves the command
+ * running on without the tool that fed it.
  */
 #ifndef EX_ERR_H
 #define EX_ERR_H
@@ -25,6 +30,9 @@ _Noreturn void ex_die(int status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 _Noreturn void ex_diex(int status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Call fn (once) when ex_die or ex_diex ends the process; NULL: none. */
+void ex_atdie(void (*fn)(void));
+
 void ex_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ex_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -1,13 +1,12 @@
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "durable.h"
 #include "err.h"
+#include "hex.h"
 #include "idx.h"
 #include "linefile.h"
-#include "segcat.h"
 #include "tag.h"
 
 #define IDX_MAGIC "exactly-index 1"
@@ -52,12 +51,31 @@ parse(void *ctx, char *line, size_t len)
 	return NULL;
 }
 
+static int
+order(const void *a, const void *b)
+{
+	const struct ex_idxent *x = a, *y = b;
+
+	if (x->first != y->first)
+		return x->first < y->first ? -1 : 1;
+	if (x->rec != y->rec)
+		return x->rec < y->rec ? -1 : 1;
+	return 0;
+}
+
 int
 ex_idx_load(struct ex_idx *x, const char *path)
 {
+	static const char *const magic[] = { IDX_MAGIC, NULL };
+	int which, r;
+
 	memset(x, 0, sizeof *x);
-	return ex_linefile_load(path, IDX_MAGIC, "resume index",
+	r = ex_linefile_load(path, magic, &which, "resume index",
 	    " (the index is a cache: delete it to rebuild it)", parse, x);
+	/* an index of an older logcat may be in any order */
+	if (x->n > 1)
+		qsort(x->e, x->n, sizeof *x->e, order);
+	return r;
 }
 
 void
@@ -83,32 +101,58 @@ ex_idx_save(struct ex_idx *x, const char *path)
 	x->dirty = 0;
 }
 
+/* How many checkpoints come before (first, rec). */
+static size_t
+below(const struct ex_idx *x, uint64_t first, uint64_t rec)
+{
+	size_t lo = 0, hi = x->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct ex_idxent *e = &x->e[mid];
+
+		if (e->first < first || (e->first == first && e->rec < rec))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 const struct ex_idxent *
 ex_idx_find(const struct ex_idx *x, uint64_t first, uint64_t rec)
 {
-	const struct ex_idxent *best = NULL;
+	size_t i;
 
-	for (size_t i = 0; i < x->n; i++)
-		if (x->e[i].first == first && x->e[i].rec <= rec &&
-		    (!best || x->e[i].rec > best->rec))
-			best = &x->e[i];
-	return best;
+	/* the first checkpoint after (first, rec), then one back */
+	i = rec == UINT64_MAX ? below(x, first + 1, 0) : below(x, first, rec + 1);
+	if (i == 0 || x->e[i - 1].first != first)
+		return NULL;
+	return &x->e[i - 1];
+}
+
+static uint64_t
+dist(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : b - a;
 }
 
 void
 ex_idx_put(struct ex_idx *x, uint64_t first, uint64_t rec, uint64_t pos,
     const unsigned char check[EX_FP_HASH])
 {
+	size_t i = below(x, first, rec);
 	struct ex_idxent *e;
 
-	for (size_t i = 0; i < x->n; i++) {
-		uint64_t p = x->e[i].pos;
-
-		if (x->e[i].first == first &&
-		    (p > pos ? p - pos : pos - p) < EX_IDX_GAP)
-			return;
-	}
-	e = add(x);
+	/* positions grow with records, so the neighbours are the nearest */
+	if (i < x->n && x->e[i].first == first && dist(x->e[i].pos, pos) < EX_IDX_GAP)
+		return;
+	if (i > 0 && x->e[i - 1].first == first &&
+	    dist(x->e[i - 1].pos, pos) < EX_IDX_GAP)
+		return;
+	add(x);
+	e = &x->e[i];
+	memmove(e + 1, e, (x->n - 1 - i) * sizeof *e);
 	e->first = first;
 	e->rec = rec;
 	e->pos = pos;
@@ -116,42 +160,33 @@ ex_idx_put(struct ex_idx *x, uint64_t first, uint64_t rec, uint64_t pos,
 	x->dirty = 1;
 }
 
-static void
-keep(struct ex_idx *x, int (*want)(const struct ex_idxent *, uint64_t),
-    uint64_t arg)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < x->n; i++)
-		if (want(&x->e[i], arg))
-			x->e[k++] = x->e[i];
-	if (k != x->n)
-		x->dirty = 1;
-	x->n = k;
-}
-
-static int
-other(const struct ex_idxent *e, uint64_t first)
-{
-	return e->first != first;
-}
-
-static int
-newer(const struct ex_idxent *e, uint64_t lo)
-{
-	return e->first >= lo;
-}
-
 void
 ex_idx_drop(struct ex_idx *x, uint64_t first)
 {
-	keep(x, other, first);
+	size_t a = below(x, first, 0), b = first == UINT64_MAX ? x->n :
+	    below(x, first + 1, 0);
+
+	if (a == b)
+		return;
+	memmove(x->e + a, x->e + b, (x->n - b) * sizeof *x->e);
+	x->n -= b - a;
+	x->dirty = 1;
 }
 
 void
-ex_idx_prune(struct ex_idx *x, uint64_t lo)
+ex_idx_keep(struct ex_idx *x, const uint64_t *firsts, size_t n)
 {
-	keep(x, newer, lo);
+	size_t k = 0, j = 0;
+
+	for (size_t i = 0; i < x->n; i++) {
+		while (j < n && firsts[j] < x->e[i].first)
+			j++;
+		if (j < n && firsts[j] == x->e[i].first)
+			x->e[k++] = x->e[i];
+	}
+	if (k != x->n)
+		x->dirty = 1;
+	x->n = k;
 }
 
 void

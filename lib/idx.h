@@ -5,10 +5,10 @@
  * before it.
  *
  * It is a disposable cache.  Each checkpoint says: in the segment whose
- * first record is FIRST, record number REC (0 for its first line) starts
- * at content byte POS, and the (up to) EX_IDX_BACK bytes before POS hash
- * to CHECK.  The caller checks that hash against the file before it
- * trusts a checkpoint, so a checkpoint that is stale (the file was
+ * first record is FIRST, its record number REC (0 for its first record)
+ * starts at content byte POS, and the (up to) EX_SEG_BACK bytes before
+ * POS hash to CHECK.  The caller checks that hash against the file before
+ * it trusts a checkpoint, so a checkpoint that is stale (the file was
  * truncated, replaced, or belongs to another log) is detected and
  * dropped, and the position found again by reading.  A missing index is
  * an empty one.  One that is not an index at all was not written by
@@ -16,6 +16,9 @@
  *
  *     exactly-index 1
  *     FIRST REC POS CHECK
+ *
+ * Checkpoints are kept in order of FIRST and REC, so that finding one
+ * costs O(log n) and a run over many segments stays O(segments).
  */
 #ifndef EX_IDX_H
 #define EX_IDX_H
@@ -25,7 +28,6 @@
 
 #include "seg.h"
 
-#define EX_IDX_BACK 64               /* bytes before POS that CHECK hashes */
 #define EX_IDX_GAP  (4 * 1024 * 1024) /* least bytes between checkpoints */
 #define EX_IDX_MIN  (1024 * 1024)     /* nearer the start, reading is as quick */
 
@@ -58,8 +60,9 @@ void ex_idx_put(struct ex_idx *x, uint64_t first, uint64_t rec, uint64_t pos,
 /* Forget segment first's checkpoints (they did not match the file). */
 void ex_idx_drop(struct ex_idx *x, uint64_t first);
 
-/* Keep only segments with first in [lo, ...): older ones are gone. */
-void ex_idx_prune(struct ex_idx *x, uint64_t lo);
+/* Keep only the checkpoints of the segments whose first offsets are
+ * firsts[0..n), in increasing order: the others are no longer given. */
+void ex_idx_keep(struct ex_idx *x, const uint64_t *firsts, size_t n);
 
 void ex_idx_free(struct ex_idx *x);
 

@@ -1,51 +1,102 @@
 #include <errno.h>
-#include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "linefile.h"
 
-int
-ex_linefile_load(const char *path, const char *magic, const char *what,
-    const char *hint, ex_line_fn *parse, void *ctx)
+const char ex_linefile_empty[] = "empty";
+const char ex_linefile_foreign[] = "foreign";
+
+static int
+version(const char *const magic[], const char *line)
 {
-	FILE *f;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	unsigned long lineno = 0;
+	for (int i = 0; magic[i]; i++)
+		if (strcmp(line, magic[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+ex_linefile_parse(char *text, size_t n, const char *const magic[],
+    int *which, ex_line_fn *parse, void *ctx, unsigned long *lineno)
+{
+	char *p = text, *end = text + n, *lf;
 	const char *why;
 
-	if (!(f = fopen(path, "re"))) {
+	*lineno = 0;
+	if (n == 0)
+		return ex_linefile_empty;
+	for (; p < end; p = lf + 1) {
+		++*lineno;
+		if (!(lf = memchr(p, '\n', (size_t)(end - p))))
+			return "no newline at its end";
+		*lf = '\0';
+		if (*lineno == 1) {
+			/* a NUL inside the line makes it foreign too */
+			if (strlen(p) != (size_t)(lf - p) ||
+			    (*which = version(magic, p)) < 0)
+				return ex_linefile_foreign;
+		} else if ((why = parse(ctx, p, (size_t)(lf - p))))
+			return why;
+	}
+	return NULL;
+}
+
+/* The whole of path in a new buffer; NULL if it does not exist. */
+static char *
+slurp(const char *path, size_t *n)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t cap = 4096;
+	char *buf;
+	ssize_t r;
+
+	if (fd < 0) {
 		if (errno == ENOENT)
-			return 0;
+			return NULL;
 		ex_die(EXIT_IO, "open: %s", path);
 	}
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		if (n == 0 || line[n - 1] != '\n')
-			why = "no newline at its end";
-		else {
-			line[--n] = '\0';
-			if (lineno > 1)
-				why = parse(ctx, line, (size_t)n);
-			else if (strcmp(line, magic) != 0)
-				ex_diex(EXIT_DATA, "%s: line 1: not a %s, expected "
-				    "\"%s\"%s", path, what, magic, hint);
-			else
-				why = NULL;
-		}
-		if (why)
-			ex_diex(EXIT_DATA, "%s: line %lu: %s%s", path, lineno, why,
-			    hint);
+	buf = ex_malloc(cap);
+	*n = 0;
+	for (;;) {
+		if (*n == cap)
+			buf = ex_realloc(buf, cap *= 2);
+		r = read(fd, buf + *n, cap - *n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			ex_die(EXIT_IO, "read: %s", path);
+		if (r == 0)
+			break;
+		*n += (size_t)r;
 	}
-	if (ferror(f))
-		ex_die(EXIT_IO, "read: %s", path);
-	if (lineno == 0)
+	close(fd);
+	return buf;
+}
+
+int
+ex_linefile_load(const char *path, const char *const magic[], int *which,
+    const char *what, const char *hint, ex_line_fn *parse, void *ctx)
+{
+	unsigned long lineno;
+	const char *why;
+	size_t n;
+	char *text = slurp(path, &n);
+
+	if (!text)
+		return 0;
+	why = ex_linefile_parse(text, n, magic, which, parse, ctx, &lineno);
+	if (why == ex_linefile_empty)
 		ex_diex(EXIT_DATA, "%s: empty %s%s", path, what, hint);
-	free(line);
-	fclose(f);
+	if (why == ex_linefile_foreign)
+		ex_diex(EXIT_DATA, "%s: line 1: not a %s, expected \"%s\"%s",
+		    path, what, magic[0], hint);
+	if (why)
+		ex_diex(EXIT_DATA, "%s: line %lu: %s%s", path, lineno, why, hint);
+	free(text);
 	return 1;
 }

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/stat.h>
 
 #include "durable.h"
 #include "err.h"
@@ -39,29 +38,17 @@ ex_offfile_read(const char *path, uint64_t *off)
 	char buf[OFFFILE_MAX + 1] = ""; /* cppcheck cannot see read(2) fill it */
 	size_t n = 0;
 	const char *why;
-	struct stat st;
 	int fd;
 
 	/* Not through a symbolic link: commit's rename would replace the link
 	 * and leave what it points to behind, and a dangling one would read
 	 * as "never committed".  Not blocking on a FIFO either. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	fd = ex_state_open("offset file", path, O_RDONLY, 0);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		if (errno == ELOOP)
-			ex_diex(EXIT_DATA, "offset file %s: is a symbolic link",
-			    path);
 		ex_die(errno == EIO ? EXIT_IO : EXIT_DATA, "offset file %s", path);
 	}
-	if (fstat(fd, &st) < 0)
-		ex_die(EXIT_IO, "offset file %s", path);
-	if (S_ISDIR(st.st_mode)) {
-		errno = EISDIR;
-		ex_die(EXIT_DATA, "offset file %s", path);
-	}
-	if (!S_ISREG(st.st_mode))
-		ex_diex(EXIT_DATA, "offset file %s: not a regular file", path);
 	while (n < sizeof buf) {
 		ssize_t r = read(fd, buf + n, sizeof buf - n);
 

@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,25 +11,6 @@
 
 #define OUT_CAP (128 * 1024)
 
-int
-ex_writeall(int fd, const void *p, size_t n)
-{
-	const char *s = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 void
 ex_out_init(struct ex_out *o, int fd, const char *name)
 {
@@ -37,7 +20,43 @@ ex_out_init(struct ex_out *o, int fd, const char *name)
 	o->len = 0;
 	o->name = name;
 	o->broken = 0;
+	o->written = 0;
+	o->waitfd = -1;
 	o->taglen = 0;
+}
+
+void
+ex_out_watch(struct ex_out *o, int waitfd)
+{
+	int fl = fcntl(o->fd, F_GETFL);
+
+	if (fl < 0 || fcntl(o->fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		ex_die(EXIT_FAILURE, "fcntl: %s", o->name);
+	o->waitfd = waitfd;
+}
+
+/* The pipe is full: wait for room, or for the end of the reader that
+ * ex_out_watch named (none: -1, which poll skips).  0 when there is room,
+ * -1 once the reader has exited. */
+static int
+await_room(struct ex_out *o)
+{
+	struct pollfd p[2] = {
+		{ .fd = o->fd, .events = POLLOUT },
+		{ .fd = o->waitfd, .events = POLLIN },
+	};
+
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			ex_die(EXIT_FAILURE, "poll: %s", o->name);
+		}
+		if (p[1].revents)
+			return -1;
+		if (p[0].revents)
+			return 0;
+	}
 }
 
 void
@@ -50,15 +69,32 @@ ex_out_free(struct ex_out *o)
 static int
 put(struct ex_out *o, const void *p, size_t n)
 {
+	const char *s = p;
+
 	if (o->broken)
 		return -1;
-	if (ex_writeall(o->fd, p, n) == 0)
-		return 0;
-	if (errno == EPIPE) {
-		o->broken = 1;
-		return -1;
+	while (n > 0) {
+		ssize_t w = write(o->fd, s, n);
+
+		if (w >= 0) {
+			s += w;
+			n -= (size_t)w;
+			o->written += (uint64_t)w;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		/* EAGAIN: ours, or a descriptor another process made
+		 * non-blocking; wait for room either way */
+		if (errno == EAGAIN && await_room(o) == 0)
+			continue;
+		if (errno == EPIPE || errno == EAGAIN) {
+			o->broken = 1; /* EAGAIN here: the command exited */
+			return -1;
+		}
+		ex_die(EXIT_IO, "write: %s", o->name);
 	}
-	ex_die(EXIT_IO, "write: %s", o->name);
+	return 0;
 }
 
 int

@@ -124,6 +124,13 @@ ex_rd_resume(struct ex_rd *r)
 	r->eof = 0;
 }
 
+size_t
+ex_rd_pending(const struct ex_rd *r, const char **p)
+{
+	*p = r->buf + r->pos;
+	return r->end - r->pos;
+}
+
 uint64_t
 ex_rd_skip(struct ex_rd *r, uint64_t n)
 {

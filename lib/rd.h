@@ -55,6 +55,11 @@ uint64_t ex_rd_skip(struct ex_rd *r, uint64_t n);
  * taken back, to come again whole once its LF arrives. */
 void ex_rd_resume(struct ex_rd *r);
 
+/* The bytes read from the source but not handed out yet (after
+ * ex_rd_resume, an unterminated tail among them): *p points into the
+ * buffer, valid until the next call on r. */
+size_t ex_rd_pending(const struct ex_rd *r, const char **p);
+
 /* Nonzero when ex_rd_line would return without a system call. */
 int ex_rd_ready(struct ex_rd *r);
 

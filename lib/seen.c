@@ -16,8 +16,8 @@
 #include "err.h"
 #include "fptab.h"
 #include "lock.h"
-#include "out.h"
 #include "seen.h"
+#include "writeall.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the seen-set's on-disk words are little-endian"

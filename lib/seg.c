@@ -19,6 +19,22 @@ rawread(struct ex_seg *s, char *buf, size_t n)
 	return r;
 }
 
+/* The file's identity; the birth time only where the file system has it. */
+static void
+fid(struct ex_seg *s)
+{
+	struct statx x;
+
+	s->fid.dev = (uint64_t)s->st.st_dev;
+	s->fid.ino = (uint64_t)s->st.st_ino;
+	if (statx(s->fd, "", AT_EMPTY_PATH, STATX_BTIME, &x) == 0 &&
+	    (x.stx_mask & STATX_BTIME)) {
+		s->fid.bsec = x.stx_btime.tv_sec;
+		s->fid.bnsec = x.stx_btime.tv_nsec;
+		s->fid.hasbirth = 1;
+	}
+}
+
 int
 ex_seg_open(struct ex_seg *s, const char *path, int missingok)
 {
@@ -39,6 +55,7 @@ ex_seg_open(struct ex_seg *s, const char *path, int missingok)
 		errno = EISDIR;
 		ex_die(EXIT_IO, "read: %s", path);
 	}
+	fid(s);
 	while (nmagic < sizeof magic) {
 		n = read(s->fd, magic + nmagic, sizeof magic - nmagic);
 		if (n < 0 && errno == EINTR)
@@ -49,9 +66,10 @@ ex_seg_open(struct ex_seg *s, const char *path, int missingok)
 			break;
 		nmagic += (size_t)n;
 	}
-	if (ex_gz_magic(magic, nmagic))
+	if (ex_gz_magic(magic, nmagic)) {
 		s->gz = ex_gz_open(s->fd, magic, nmagic);
-	else {
+		s->isgz = 1;
+	} else {
 		memcpy(s->head, magic, nmagic);
 		s->nhead = nmagic;
 	}
@@ -107,6 +125,41 @@ ex_seg_match(const struct ex_seg *s, size_t n,
 }
 
 int
+ex_seg_length(const struct ex_seg *s, uint64_t *len)
+{
+	if (!s->isgz && S_ISREG(s->st.st_mode)) {
+		*len = (uint64_t)s->st.st_size;
+		return 1;
+	}
+	if (s->eof && !s->bad && !(s->gz && ex_gz_bad(s->gz))) {
+		*len = s->nhead;
+		return 1;
+	}
+	return 0;
+}
+
+int
+ex_seg_check(struct ex_seg *s, uint64_t pos, unsigned char out[EX_FP_HASH])
+{
+	char buf[EX_SEG_BACK];
+	size_t n = pos < EX_SEG_BACK ? (size_t)pos : EX_SEG_BACK;
+	ssize_t r;
+
+	if (pos <= s->nhead) {
+		ex_seg_hash(s->head + (pos - n), n, out);
+		return 0;
+	}
+	if (s->fd < 0 || s->isgz || !S_ISREG(s->st.st_mode))
+		return -1;
+	if ((r = ex_seg_pread(s, buf, n, pos - n)) < 0)
+		ex_die(EXIT_IO, "read: %s", s->path);
+	if ((size_t)r != n)
+		return -1;
+	ex_seg_hash(buf, n, out);
+	return 0;
+}
+
+int
 ex_seg_seek(struct ex_seg *s, uint64_t pos)
 {
 	if (s->gz || !S_ISREG(s->st.st_mode))
@@ -129,7 +182,7 @@ ex_seg_pread(struct ex_seg *s, void *buf, size_t n, uint64_t pos)
 {
 	ssize_t r;
 
-	if (s->gz || !S_ISREG(s->st.st_mode))
+	if (s->gz || s->isgz || !S_ISREG(s->st.st_mode))
 		return -1;
 	do
 		r = pread(s->fd, buf, n, (off_t)pos);
@@ -140,12 +193,23 @@ ex_seg_pread(struct ex_seg *s, void *buf, size_t n, uint64_t pos)
 const char *
 ex_seg_bad(const struct ex_seg *s)
 {
-	return s->gz ? ex_gz_bad(s->gz) : NULL;
+	return s->gz ? ex_gz_bad(s->gz) : s->bad;
+}
+
+int
+ex_fid_same(const struct ex_fid *a, const struct ex_fid *b)
+{
+	if (a->dev != b->dev || a->ino != b->ino)
+		return 0;
+	return !a->hasbirth || !b->hasbirth ||
+	    (a->bsec == b->bsec && a->bnsec == b->bnsec);
 }
 
 void
 ex_seg_close(struct ex_seg *s)
 {
+	if (s->gz)
+		s->bad = ex_gz_bad(s->gz);
 	ex_gz_close(s->gz);
 	s->gz = NULL;
 	if (s->fd >= 0)

@@ -1,10 +1,14 @@
 /*
- * The file store: an offset file, locked through its sibling PATH.lock.
- * Other kinds of store plug in behind the same calls through ops.
+ * The file store: an offset file, locked through its sibling PATH.lock
+ * (lock.h: held by the pipeline's process group, so the stages of one
+ * pipeline are one consumer and a second pipeline is refused while any
+ * process of the first lives).  Other kinds of store plug in behind the
+ * same calls through ops.
  */
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "durable.h"
 #include "err.h"
 #include "lock.h"
 #include "offfile.h"
@@ -20,6 +24,7 @@ struct ex_store {
 	const struct ex_store_ops *ops;
 	const char *name;
 	int lockfd; /* -1 with EX_STORE_PEEK */
+	int swept;  /* the temporaries a crash left were removed */
 };
 
 static int
@@ -31,6 +36,12 @@ file_read(struct ex_store *s, uint64_t *off)
 static void
 file_write(struct ex_store *s, uint64_t off)
 {
+	/* The writer of the file, holding its lock, is the one that may
+	 * remove what an earlier writer's crash left. */
+	if (!s->swept) {
+		ex_sweep_tmp(s->name);
+		s->swept = 1;
+	}
 	ex_offfile_write(s->name, off);
 }
 
@@ -56,6 +67,7 @@ ex_store_open(const char *name, int flags)
 	s->ops = &file_ops;
 	s->name = name;
 	s->lockfd = -1;
+	s->swept = 0;
 	if (!(flags & EX_STORE_PEEK))
 		s->lockfd = ex_lock(name, EX_LOCK_GROUP |
 		    (flags & EX_STORE_WAIT ? EX_LOCK_WAIT : 0));

@@ -29,11 +29,6 @@ safe() {
 	setsid -w "$@"
 }
 
-# tagit FIRST: tag stdin's lines from offset FIRST, byte for byte.
-tagit() {
-	LC_ALL=C awk -v f="$1" '{ printf "%d\t%s\n", f + NR - 1, $0 }'
-}
-
 @test "logcat: NUL, CR, CRLF, TAB, empty lines and invalid UTF-8 are passed through byte for byte" {
 	payloads >log
 	tagit 0 <log >want

@@ -45,6 +45,8 @@ attempt() {
 		setsid -w sh -c "$p" >/dev/null 2>>errs || st=$?
 	fi
 	echo "$st" >rc
+	# a killed run's stages die a moment after its shell was reaped
+	released st/off || fail "st/off still held 10 s after a run"
 }
 
 # chaos NAME END PIPELINE: for each seed, restart PIPELINE from scratch

@@ -10,38 +10,6 @@ recs() {
 	for o in "$@"; do printf '%s\tev%s\n' "$o" "$o"; done
 }
 
-# holder_pid FILE: the pid recorded in FILE.lock, once a holder wrote it.
-holder_pid() {
-	for _ in $(seq 500); do
-		if [ -s "$1.lock" ]; then
-			awk '{ print $1 }' "$1.lock"
-			return 0
-		fi
-		sleep 0.01
-	done
-	return 1
-}
-
-# unlocked FILE: wait (at most 5 s) until no process holds FILE's lock: a
-# killed holder's descriptors are closed a moment after its parent saw it
-# die, and only then does the kernel drop its lock.
-unlocked() {
-	for _ in $(seq 500); do
-		flock -n "$1.lock" true && return 0
-		sleep 0.01
-	done
-	return 1
-}
-
-# until_file FILE TEXT: wait (at most 5 s) until FILE holds TEXT.
-until_file() {
-	for _ in $(seq 500); do
-		[ "$(cat "$1" 2>/dev/null)" = "$2" ] && return 0
-		sleep 0.01
-	done
-	return 1
-}
-
 @test "usage errors exit 2 with a message and the usage line" {
 	run -2 --separate-stderr commit
 	assert_equal "${stderr_lines[0]}" "commit: -o offsetfile is required"
@@ -51,15 +19,23 @@ until_file() {
 	run -2 --separate-stderr commit -o off -e
 	assert_equal "${stderr_lines[0]}" "commit: -e needs a command"
 	run -2 --separate-stderr commit -o off -n 0
-	assert_equal "${stderr_lines[0]}" "commit: -n: out of range"
+	assert_equal "${stderr_lines[0]}" "commit: -n 0: expected a count from 1 to 2^63-1"
+	assert_equal "${stderr_lines[1]}" "$USAGE1"
 	run -2 --separate-stderr commit -o off -n x
-	assert_equal "${stderr_lines[0]}" "commit: -n: offset is not a decimal number"
+	assert_equal "${stderr_lines[0]}" "commit: -n x: expected a count from 1 to 2^63-1"
+	run -2 --separate-stderr commit -o off -n 9223372036854775808
+	assert_equal "${stderr_lines[0]}" "commit: -n 9223372036854775808: expected a count from 1 to 2^63-1"
 	run -2 --separate-stderr commit -o off -t -5
-	assert_equal "${stderr_lines[0]}" "commit: -t: offset has a sign"
+	assert_equal "${stderr_lines[0]}" "commit: -t -5: expected milliseconds from 0 to 86400000"
+	run -2 --separate-stderr commit -o off -t 86400001
+	assert_equal "${stderr_lines[0]}" "commit: -t 86400001: expected milliseconds from 0 to 86400000"
 	run -2 --separate-stderr commit -o off -R 5 -- cat
 	assert_equal "${stderr_lines[0]}" "commit: -R takes only -o, -v and -w"
 	run -2 --separate-stderr commit -o off -R 05
-	assert_equal "${stderr_lines[0]}" "commit: -R: offset has leading zeros"
+	assert_equal "${stderr_lines[0]}" "commit: -R 05: expected an offset from 0 to 2^63-1"
+	run -2 --separate-stderr commit -o ''
+	assert_equal "${stderr_lines[0]}" "commit: -o '': expected a file name"
+	assert_equal "${stderr_lines[1]}" "$USAGE1"
 	run -2 --separate-stderr commit -x -o off
 	assert_equal "${stderr_lines[1]}" "$USAGE1"
 	assert_file_not_exist off
@@ -213,17 +189,28 @@ until_file() {
 	assert [ -d off ]
 }
 
+teardown() {
+	# the test that makes the offset file immutable undoes it, even failed
+	chattr -i "$BATS_TEST_TMPDIR/off" 2>/dev/null || true
+}
+
 @test "an offset file that cannot be replaced: 74, old offset kept" {
 	echo 3 >off
-	mkdir off.tmp
+	chattr +i off 2>/dev/null || skip "no chattr +i here"
 	recs 3 4 >in
 	run -74 --separate-stderr commit -o off <in
-	assert_equal "$stderr" "commit: open: off.tmp: Is a directory"
+	assert_regex "$stderr" '^commit: rename: off\.tmp\.[0-9a-f]{8} to off: Operation not permitted$'
 	assert_equal "$(cat off)" 3
 	run -74 commit -o off -- cat <in
 	assert_equal "$(cat off)" 3
 	run -74 commit -o off -R 0
 	assert_equal "$(cat off)" 3
+	# each run that writes removes what the one before it left behind
+	assert_equal "$(ls off.tmp.* | wc -l)" 1
+	chattr -i off
+	run -0 commit -o off <in
+	assert_equal "$(cat off)" 5
+	assert_equal "$(ls | grep -c '^off\.tmp')" 0
 }
 
 @test "an offset file on a read-only file system: 74, left as it was" {
@@ -401,7 +388,7 @@ until_file() {
 	pgid=$(awk '{ print $2 }' off.lock)
 	kill -9 -- "-$pgid"
 	wait || true
-	unlocked off
+	released off
 	run -0 commit -o off <in
 	assert_equal "$(cat off)" 10
 }
@@ -436,12 +423,15 @@ ACK='while IFS= read -r l; do printf "%s\n" "$l" >>fed; echo ok; done'
 
 @test "-e: a failing command's status passes through, its acknowledged progress kept" {
 	recs $(seq 0 4) >in
-	run -4 commit -e -o off -- sh -c 'read l; echo ok; exit 4' <in
+	run -4 --separate-stderr commit -e -o off -- sh -c 'read l; echo ok; exit 4' <in
 	assert_output "$(recs 0)"
+	assert_equal "$stderr" "commit: sh: exited 4"
 	assert_equal "$(cat off)" 1
-	run -137 commit -e -o off2 -- sh -c 'read l; echo ok; kill -9 $$' <in
+	run -137 --separate-stderr commit -e -o off2 -- sh -c 'read l; echo ok; kill -9 $$' <in
+	assert_equal "$stderr" "commit: sh: killed by SIGKILL"
 	assert_equal "$(cat off2)" 1
-	run -127 commit -e -o off3 -- ./no-such-command <in
+	run -127 --separate-stderr commit -e -o off3 -- ./no-such-command <in
+	assert_equal "$stderr" "commit: ./no-such-command: No such file or directory"
 	assert_file_not_exist off3
 }
 
@@ -507,4 +497,153 @@ ACK='while IFS= read -r l; do printf "%s\n" "$l" >>fed; echo ok; done'
 	assert_file_not_exist off
 	run -0 commit -e -n 5 -o off -- sed -u 's/^/x/' <in
 	assert_equal "$(cat off)" 10
+}
+
+# --- commands that misbehave, readers that leave, signals -----------------
+
+@test "a command that exits 0 after reading part of a batch that fits the pipe: 1, not committed" {
+	seq 10 >ev.log
+	run -1 --separate-stderr sh -c 'logcat -o off ev.log | commit -a -o off -- sh -c '\''read l; echo "$l" >> ledger'\'
+	assert_equal "$stderr" "commit: sh: exited 0 without reading all of its batch; batch not committed"
+	assert_file_not_exist off
+	assert_equal "$(cat ledger)" "0	1"
+	# -b had committed the batch before it ran: the rest is lost, and said
+	run -1 --separate-stderr sh -c 'logcat -o off2 ev.log | commit -b -o off2 -- sh -c '\''read l; echo "$l" >> ledger2'\'
+	assert_equal "$stderr" "commit: sh: exited 0 without reading all of its batch; the rest of the batch is lost"
+	assert_equal "$(cat off2)" 10
+	# batches of 3: the first run reads two lines of its three
+	recs $(seq 0 9) >in
+	run -1 commit -n 3 -o off3 -- sh -c 'read a; read b; echo "$a" >>ledger3' <in
+	assert_file_not_exist off3
+	# a command that reads it all, however it reads, is fine
+	run -0 commit -n 3 -o off4 -- sh -c 'while read -r l; do :; done' <in
+	assert_equal "$(cat off4)" 10
+}
+
+@test "a failing command is said in one line: exited N, or killed by SIGNAME" {
+	recs 0 1 >in
+	run -3 --separate-stderr commit -o off -- sh -c 'cat >/dev/null; exit 3' <in
+	assert_equal "$stderr" "commit: sh: exited 3"
+	assert_output ''
+	run -137 --separate-stderr commit -o off -- sh -c 'cat >/dev/null; kill -9 $$' <in
+	assert_equal "$stderr" "commit: sh: killed by SIGKILL"
+	run -143 --separate-stderr commit -b -o off2 -- sh -c 'cat >/dev/null; kill $$' <in
+	assert_equal "$stderr" "commit: sh: killed by SIGTERM"
+	assert_equal "$(cat off2)" 2
+	assert_file_not_exist off
+}
+
+@test "a reader that leaves while the input is idle stops commit at once, committing nothing more" {
+	tagged 0 10 >in
+	mkfifo fifo
+	# -t 60000: the batch is never cut while the test runs
+	{ st=0; commit -t 60000 -o off <fifo || st=$?; echo "$st" >st; } |
+	    head -n 3 >got &
+	exec 8>fifo
+	cat in >&8
+	until_exists st || fail "commit still waits for input after its reader left"
+	exec 8>&-
+	wait
+	assert_equal "$(cat st)" 141
+	assert_equal "$(cat got)" "$(tagged 0 3)"
+	assert_file_not_exist off
+	# -e: the same while the command is idle too
+	mkfifo fifo2
+	{ st=0; commit -e -t 60000 -o off2 -- sh -c "$ACK" <fifo2 || st=$?
+	    echo "$st" >st2; } | head -n 3 >got2 &
+	exec 8>fifo2
+	cat in >&8
+	until_exists st2 || fail "commit -e still waits after its reader left"
+	exec 8>&-
+	wait
+	assert_equal "$(cat st2)" 141
+	assert_file_not_exist off2
+}
+
+# A command that appends "PID LINE" to ./ledger for each record, slowly,
+# after writing its pid to ./cmd.pid; and a fast one that does the same.
+mkslow() {
+	cat >slow <<-'EOF'
+	#!/bin/sh
+	echo $$ >cmd.pid
+	while IFS= read -r l; do sleep 0.01; printf '%s %s\n' $$ "$l" >>ledger; done
+	EOF
+	sed 's/sleep 0.01; //; s/cmd.pid/cmd2.pid/' slow >fast
+	chmod +x slow fast
+}
+
+@test "a signal to commit stops its command first: nothing runs on beside the next run" {
+	mkslow
+	tagged 0 200 >in
+	for sig in TERM INT HUP; do
+		rm -f ledger cmd.pid off off.lock
+		# a background job of a script starts with SIGINT ignored,
+		# which commit rightly keeps: give it the default
+		setsid env --default-signal=INT,HUP,TERM \
+		    commit -a -o off -- ./slow <in 3>&- &
+		pid=$!
+		until_exists cmd.pid
+		until [ -s ledger ]; do sleep 0.01; done
+		kill -s "$sig" "$pid"
+		st=0
+		wait "$pid" || st=$?
+		assert_equal "$st:$sig" "$(( 128 + $(kill -l "$sig") )):$sig"
+		# the command ended before commit did
+		run ! kill -0 "$(cat cmd.pid)"
+		assert_file_not_exist off
+		n=$(wc -l <ledger)
+		[ "$n" -lt 200 ] || fail "the run was not interrupted"
+		run -0 commit -a -o off -- ./fast <in
+		# the first command wrote nothing after the second began
+		awk -v p="$(cat cmd2.pid)" '$1 == p { seen = 1 } $1 != p && seen { exit 1 }' ledger ||
+		    fail "$sig: the first command ran on beside the second"
+		assert_equal "$(grep -c "^$(cat cmd2.pid) " ledger)" 200
+		assert_equal "$(cat off)" 200
+	done
+}
+
+@test "a signal to commit -e stops its command first" {
+	tagged 0 200 >in
+	printf '#!/bin/sh\necho $$ >cmd.pid\nwhile IFS= read -r l; do sleep 0.01; echo ok; done\necho done >ended\n' >acker
+	chmod +x acker
+	setsid sh -c 'exec commit -e -a -n 10 -o off -- ./acker' <in >/dev/null 3>&- &
+	pid=$!
+	until_exists off
+	kill -TERM "$pid"
+	st=0
+	wait "$pid" || st=$?
+	assert_equal "$st" 143
+	run ! kill -0 "$(cat cmd.pid)"
+	v=$(cat off)
+	[ "$v" -ge 10 ] && [ "$v" -lt 200 ]
+}
+
+@test "commit dying of a failed write inside lib/ stops its command first" {
+	tagged 0 100 >in
+	echo 0 >off
+	chattr +i off 2>/dev/null || skip "no chattr +i here"
+	printf '#!/bin/sh\necho $$ >cmd.pid\nwhile IFS= read -r l; do echo ok; sleep 0.1; done\n' >acker
+	chmod +x acker
+	# the first commit, after two acknowledgements, cannot rename
+	run -74 --separate-stderr commit -e -a -n 2 -o off -- ./acker <in
+	err=$stderr
+	run ! kill -0 "$(cat cmd.pid)"
+	assert_regex "$err" '^commit: rename: off\.tmp\.[0-9a-f]{8} to off: Operation not permitted$'
+	chattr -i off
+	assert_equal "$(cat off)" 0
+}
+
+@test "-t 0: batches end at -n or at the end of the input, never on time" {
+	mkfifo fifo
+	commit -t 0 -n 3 -o off <fifo >out 3>&- &
+	exec 8>fifo
+	recs 0 1 >&8
+	sleep 1.2
+	assert_file_not_exist off
+	recs 2 >&8
+	until_file off 3
+	recs 3 >&8
+	exec 8>&-
+	wait
+	assert_equal "$(cat off)" 4
 }

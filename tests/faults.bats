@@ -107,6 +107,7 @@ logcat_fresh() {
 	rm -rf st out err rc
 	mkdir st
 	echo 40 >st/off
+	printf 'exactly-segments 2\n' >st/off.seg # log begins at offset 0
 }
 
 logcat_run() {
@@ -148,6 +149,7 @@ logcat_check() {
 	tagged 40 29960 >want
 	mkdir st
 	echo 40 >st/off
+	printf 'exactly-segments 2\n' >st/off.seg # log begins at offset 0
 	run -0 env LD_PRELOAD="$SHIM" FAULT_OP=write FAULT_SHORT=1 \
 	    FAULT_PATH="$BATS_TEST_TMPDIR" logcat -o st/off log
 	[ "$output" = "$(cat want)" ]
@@ -168,19 +170,11 @@ offset_ok() {
 	echo "$v"
 }
 
-# delivered FILE: how many whole records FILE holds, checking that they
-# are the first records of want, in order.
-delivered() {
-	local k
-	k=$(tr -cd '\n' <"$1" | wc -c)
-	cmp -s <(head -n "$k" "$1") <(head -n "$k" want) || return 1
-	echo "$k"
-}
-
 commit_fresh() {
 	rm -rf st out err rc sink
 	mkdir st
 	echo 40 >st/off
+	printf 'exactly-segments 2\n' >st/off.seg # log begins at offset 0
 	: >sink
 }
 
@@ -302,13 +296,15 @@ on_tmpfs() {
 	# after some batches; each record it took is on the tmpfs too
 	run --separate-stderr on_tmpfs 64k '
 		echo 40 >st/off
+		printf "exactly-segments 2\n" >st/off.seg
 		logcat -o st/off log |
 		    commit -a -o st/off -n 200 -- sh -c "cat >>st/sink"
 		echo "$?" >rc
 		cp st/off off.after && cp st/sink sink.after'
-	# the command's failure is commit's, nothing committed for its batch
+	# the command's failure is commit's, said, nothing committed for its
+	# batch
 	[ "$(cat rc)" = 1 ]
-	[ "$stderr" = "cat: write error: No space left on device" ]
+	[ "$stderr" = "$(printf '%s\n' "cat: write error: No space left on device" "commit: sh: exited 1")" ]
 	v=$(cat off.after)
 	[[ "$v" =~ ^[1-9][0-9]*$ ]]
 	[ "$(stat -c %s off.after)" = $((${#v} + 1)) ]
@@ -321,6 +317,7 @@ on_tmpfs() {
 	# with room again, the rerun delivers the rest
 	cp off.after st-off
 	mkdir st2 && mv st-off st2/off
+	printf 'exactly-segments 2\n' >st2/off.seg # log begins at offset 0
 	logcat -o st2/off log | commit -a -o st2/off -n 200 -- sh -c 'cat >>sink2'
 	[ "$(cat st2/off)" = 3000 ]
 	cmp sink2 <(tail -n +$((v + 1)) want)
@@ -330,6 +327,7 @@ on_tmpfs() {
 	mklog 3000 log
 	mkdir st
 	echo 40 >st/off
+	printf 'exactly-segments 2\n' >st/off.seg # log begins at offset 0
 	run --separate-stderr sh -c 'logcat -o st/off log >/dev/full'
 	[ "$status" = 74 ]
 	[ "$stderr" = "logcat: write: stdout: No space left on device" ]
@@ -346,12 +344,13 @@ on_tmpfs() {
 	# failure), until commit cannot write its offset file
 	run --separate-stderr on_tmpfs 64k '
 		echo 40 >st/off
+		printf "exactly-segments 2\n" >st/off.seg
 		logcat -o st/off log |
 		    commit -a -o st/off -n 200 -- sh -c "cat >>sink; head -c 4096 /dev/zero >>st/pad 2>/dev/null; exit 0"
 		echo "$?" >rc
 		cp st/off off.after'
 	[ "$(cat rc)" = 74 ]
-	[ "$stderr" = "commit: write: st/off.tmp: No space left on device" ]
+	[[ "$stderr" =~ ^commit:\ write:\ st/off\.tmp\.[0-9a-f]{8}:\ No\ space\ left\ on\ device$ ]]
 	v=$(cat off.after)
 	[[ "$v" =~ ^[1-9][0-9]*$ ]]
 	[ "$(stat -c %s off.after)" = $((${#v} + 1)) ]
@@ -360,6 +359,7 @@ on_tmpfs() {
 	[ "$k" -ge $((v - 40)) ]
 	cmp <(head -n "$k" sink) <(sed -n "41,$((40 + k))p" want)
 	mkdir st2 && cp off.after st2/off
+	printf 'exactly-segments 2\n' >st2/off.seg # log begins at offset 0
 	logcat -o st2/off log | commit -a -o st2/off -n 200 -- sh -c 'cat >>sink2'
 	[ "$(cat st2/off)" = 3000 ]
 	cmp sink2 <(tail -n +$((v + 1)) want)
@@ -379,11 +379,6 @@ dedup_run() {
 	    commit -a -o st/off >out
 	echo "${PIPESTATUS[1]}" >rc
 	set -e
-}
-
-# keys FILE...: the click_ids of the records in FILE, sorted.
-keys() {
-	cat "$@" | sed 's/.*"click_id":"\([^"]*\)".*/\1/' | sort
 }
 
 dedup_check() {

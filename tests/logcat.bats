@@ -3,7 +3,8 @@
 
 load test_helper
 
-USAGE='usage: logcat [-Fpv] [-n count] [-o offsetfile | -s offset] [-r earliest|latest|error] file ...'
+USAGE='usage: logcat [-Fpv] [-n count] [-o offsetfile | -s offset] [-r earliest|latest|error] file ...
+       logcat -L [-o offsetfile] file ...'
 
 # --- the basics --------------------------------------------------------------
 
@@ -112,16 +113,40 @@ USAGE='usage: logcat [-Fpv] [-n count] [-o offsetfile | -s offset] [-r earliest|
 	assert_output ""
 }
 
-@test "the last line of an earlier file is complete with or without its LF" {
+@test "an earlier file's last line without its LF goes on in the next file, as cat joins them" {
 	printf 'a\nb' >one
 	printf 'c\nd' >two
 	printf 'e\n' >three
-	run -0 logcat one two three
-	assert_output "$(printf '0\ta\n1\tb\n2\tc\n3\td\n4\te')"
+	run -0 --separate-stderr logcat one two three
+	assert_output "$(printf '0\ta\n1\tbc\n2\tde')"
+	assert_equal "$stderr" ""
+	assert_output "$(cat one two three | awk '{ printf "%d\t%s\n", NR - 1, $0 }')"
+	# the newest file's unfinished line is still being written
 	run -0 logcat one two
-	assert_output "$(printf '0\ta\n1\tb\n2\tc')"
+	assert_output "$(printf '0\ta\n1\tbc')"
+	run -0 logcat -s 1 one two three
+	assert_output "$(printf '1\tbc\n2\tde')"
 	run -0 logcat -s 2 one two three
-	assert_output "$(printf '2\tc\n3\td\n4\te')"
+	assert_output "$(printf '2\tde')"
+	# with -o the same, and the same again once numbered
+	mkdir st
+	run -0 logcat -o st/off one two three
+	assert_output "$(printf '0\ta\n1\tbc\n2\tde')"
+	echo 1 >st/off
+	run -0 logcat -o st/off one two three
+	assert_output "$(printf '1\tbc\n2\tde')"
+	echo 2 >st/off
+	run -0 logcat -o st/off three two one
+	assert_output "$(printf '2\tde')"
+	# a file with no LF at all is inside one record
+	printf 'x' >mid
+	touch -d '2000-01-01' one
+	touch -d '2000-01-02' mid
+	touch -d '2000-01-03' three
+	run -0 logcat one mid three
+	assert_output "$(printf '0\ta\n1\tbxe')"
+	run -0 logcat -s 1 one mid three
+	assert_output "$(printf '1\tbxe')"
 }
 
 # --- several files, gzip -------------------------------------------------------
@@ -227,6 +252,17 @@ USAGE='usage: logcat [-Fpv] [-n count] [-o offsetfile | -s offset] [-r earliest|
 	[[ "$stderr" == "logcat: a.gz: bad gzip data after "* ]]
 }
 
+@test "a pipe is a log too: its bytes are read once" {
+	mklog 300 log
+	run -0 sh -c 'cat log | logcat /dev/stdin'
+	assert_output "$(tagged 0 300)"
+	run -0 sh -c 'cat log | logcat -s 298 /dev/stdin'
+	assert_output "$(tagged 298 2)"
+	mkdir st
+	run -0 sh -c 'cat log | logcat -o st/off -n 2 /dev/stdin'
+	assert_output "$(tagged 0 2)"
+}
+
 # --- files that are not there ---------------------------------------------------
 
 @test "a missing file is exit 74 before anything is written" {
@@ -272,6 +308,7 @@ USAGE='usage: logcat [-Fpv] [-n count] [-o offsetfile | -s offset] [-r earliest|
 
 @test "an offset beyond the end: -r error (the default) is exit 65 saying where the log ends" {
 	mklog 5 log
+	logcat -o off -n 0 log
 	echo 8 >off
 	run -65 --separate-stderr logcat -o off log
 	assert_output ""
@@ -282,6 +319,7 @@ USAGE='usage: logcat [-Fpv] [-n count] [-o offsetfile | -s offset] [-r earliest|
 
 @test "an offset beyond the end: -r earliest starts again at 0 and says so" {
 	mklog 5 log
+	logcat -o off -n 0 log
 	echo 8 >off
 	run -0 --separate-stderr logcat -r earliest -o off log
 	assert_output "$(tagged 0 5)"
@@ -293,6 +331,7 @@ USAGE='usage: logcat [-Fpv] [-n count] [-o offsetfile | -s offset] [-r earliest|
 
 @test "an offset beyond the end: -r latest writes nothing and says so" {
 	mklog 5 log
+	logcat -o off -n 0 log
 	echo 8 >off
 	run -0 --separate-stderr logcat -r latest -o off log
 	assert_output ""
@@ -371,6 +410,48 @@ USAGE='usage: logcat [-Fpv] [-n count] [-o offsetfile | -s offset] [-r earliest|
 	for bad in '-n x' '-n -1' '-n 01' '-s 1x' '-s ""' '-x' '-n'; do
 		run -2 --separate-stderr sh -c "logcat $bad log"
 		assert_output ""
-		assert_equal "${stderr##*$'\n'}" "$USAGE"
+		assert_equal "$(printf '%s\n' "$stderr" | tail -n 2)" "$USAGE"
 	done
+	for bad in '-n 1' '-F' '-p' '-s 1' '-r earliest' '-v'; do
+		run -2 --separate-stderr sh -c "logcat -L $bad log"
+		assert_equal "$stderr" "$(printf 'logcat: -L takes no option but -o\n%s' "$USAGE")"
+	done
+}
+
+@test "an empty offset file name is a usage error, and nothing is written" {
+	mklog 1 log
+	run -2 --separate-stderr logcat -o '' log
+	assert_output ""
+	assert_equal "$stderr" "$(printf 'logcat: -o: an empty name is no offset store\n%s' "$USAGE")"
+	run -2 --separate-stderr logcat -L -o '' log
+	assert_equal "$stderr" "$(printf 'logcat: -o: an empty name is no offset store\n%s' "$USAGE")"
+	assert_not_exist .lock
+	assert_not_exist .seg
+	assert_not_exist .idx
+}
+
+# --- -L -------------------------------------------------------------------------
+
+@test "-L writes NAME FIRST END COMMITTED LAG, tab-separated, and reads no further" {
+	mklog 5 log
+	printf 'unfinished' >>log
+	run -0 --separate-stderr logcat -L log
+	assert_output "$(printf 'log\t0\t5\t-\t-')"
+	assert_equal "$stderr" ""
+	mkdir st
+	run -0 logcat -L -o st/off log
+	assert_output "$(printf 'log\t0\t5\t-\t-')"
+	assert_not_exist st/off.seg
+	logcat -o st/off -n 2 log >/dev/null
+	echo 2 >st/off
+	run -0 logcat -L -o st/off log
+	assert_output "$(printf 'log\t0\t5\t2\t3')"
+	# an empty log, and one not there
+	: >empty
+	run -0 logcat -L empty
+	assert_output "$(printf 'empty\t0\t0\t-\t-')"
+	run -74 --separate-stderr logcat -L nope
+	assert_equal "$stderr" "logcat: open: nope: No such file or directory"
+	run -74 --separate-stderr sh -c 'logcat -L log >/dev/full'
+	assert_equal "$stderr" "logcat: write: stdout: No space left on device"
 }

@@ -197,6 +197,7 @@ sweep_commit() {
 		else
 			rm -rf mnt && ln -s disk mnt
 		fi
+		released mnt/off
 		sh -c "$PIPE" >"rest.$n" ||
 		    fail "op $n: the rerun failed on what survived"
 		if [ -n "$remount" ]; then pl_umount; else rm mnt; fi
@@ -269,6 +270,7 @@ ids() {
 		    grep -q . && fail "op $n: wrote on records not processed"
 		cp "$LEDGER" "before.$n"
 		rm -rf mnt && ln -s disk mnt
+		released mnt/off
 		sh -c "$PIPE" >"rest.$n" || fail "op $n: the rerun failed"
 		rm mnt
 		tagged "$d" $((12 - d)) | cmp -s - "rest.$n" ||
@@ -288,11 +290,6 @@ ids() {
 
 # ---- the exactly-once pipeline: logcat | dedup -e | commit -a -------------------
 
-# keys FILE: the click_ids in FILE, sorted, one a line.
-keys() {
-	grep -ao '"click_id":"c[0-9]*"' "$1" | cut -d'"' -f4 | sort -u
-}
-
 # sweep_dedup MODE: crash the exactly-once pipeline of DESIGN.md section 4
 # after each durability operation of its run, on a log of 16 events with
 # 10 distinct click_ids; ./charge appends what it charges to a ledger off
@@ -304,7 +301,7 @@ sweep_dedup() {
 		printf "{\"click_id\":\"c%d\",\"n\":%d}\n", (i * 7) % 10, i }' \
 	    >events.log
 	logcat events.log >all
-	keys all >allkeys
+	keyset all >allkeys
 	printf '#!/bin/sh\nwhile IFS= read -r l; do\n\tprintf "%%s\\n" "$l" >>"$LEDGER"\n\techo ok\ndone\n' >charge
 	chmod +x charge
 	PIPE='logcat -o mnt/off events.log |
@@ -312,7 +309,7 @@ sweep_dedup() {
 	LEDGER=$PWD/ref.ledger pl_mount disk mnt $every -l ref.ops
 	LEDGER=$PWD/ref.ledger sh -c "$PIPE" >ref.out
 	pl_umount
-	assert_equal "$(keys ref.ledger)" "$(cat allkeys)"
+	assert_equal "$(keyset ref.ledger)" "$(cat allkeys)"
 	assert_equal "$(wc -l <ref.ledger)" 10
 	# the last first-seen event is at offset 9: the duplicates after it
 	# never reach commit
@@ -338,28 +335,29 @@ sweep_dedup() {
 		cp -a disk chk
 		dedup -s chk/seen -k click_id <all >"passed.$n" ||
 		    fail "op $n: the seen-set that survived is refused"
-		seen=$(comm -23 allkeys <(keys "passed.$n"))
+		seen=$(comm -23 allkeys <(keyset "passed.$n"))
 		# reported done (written on by dedup, so by commit) => durable
-		comm -23 <(keys "out.$n") <(echo "$seen" | sed '/^$/d') |
+		comm -23 <(keyset "out.$n") <(echo "$seen" | sed '/^$/d') |
 		    grep -q . && fail "op $n: keys written on but forgotten"
 		# durable => charged: a key recorded but never charged is lost
-		comm -23 <(echo "$seen" | sed '/^$/d') <(keys "$LEDGER") |
+		comm -23 <(echo "$seen" | sed '/^$/d') <(keyset "$LEDGER") |
 		    grep -q . && fail "op $n: keys recorded but never charged"
 		# every record below the committed offset has its key recorded
 		d=0
 		[ -e disk/off ] && d=$(head -n 1 disk/off)
 		head -n "$d" all >below
-		comm -23 <(keys below) <(echo "$seen" | sed '/^$/d') |
+		comm -23 <(keyset below) <(echo "$seen" | sed '/^$/d') |
 		    grep -q . && fail "op $n: committed $d past keys not recorded"
 		# The rerun charges every key not yet recorded, once.  (It runs
 		# on the surviving state where plfs keeps it, a plain directory:
 		# the commit sweeps above rerun through plfs.)
 		cp "$LEDGER" "charged.$n"
 		rm -rf mnt && ln -s disk mnt
+		released mnt/off
 		sh -c "$PIPE" >"rest.$n" || fail "op $n: the rerun failed"
 		rm mnt
-		assert_equal "$(keys "$LEDGER")" "$(cat allkeys)"
-		ok=$(comm -23 <(keys "charged.$n") <(echo "$seen" | sed '/^$/d'))
+		assert_equal "$(keyset "$LEDGER")" "$(cat allkeys)"
+		ok=$(comm -23 <(keyset "charged.$n") <(echo "$seen" | sed '/^$/d'))
 		assert_equal "$(grep -ao '"click_id":"c[0-9]*"' "$LEDGER" |
 		    cut -d'"' -f4 | sort | uniq -d)" "$ok"
 		# committed: one past the last record the rerun wrote on, or

@@ -57,3 +57,190 @@ tally() {
 	printf '%s\t%s\t%s\n' "$1" "$BATS_TEST_DESCRIPTION" "$2" \
 	    >>"$EXACTLY_STATS"
 }
+
+# --- Helpers shared by the consumer tests ------------------------------------
+#
+# (A .bats file that needs a helper of the same name with another meaning
+# defines its own after load, which replaces the one here.)
+
+# tagit FIRST: tag stdin's lines from offset FIRST, byte for byte.
+tagit() {
+	LC_ALL=C awk -v f="$1" '{ printf "%d\t%s\n", f + NR - 1, $0 }'
+}
+
+# mksink: ./sink, which appends each record it is given to ./ledger and
+# then acknowledges it (echoes it back), line by line.
+mksink() {
+	cat >sink <<-'SINK'
+	#!/bin/sh
+	# process an event: append it to the ledger, then acknowledge it
+	while IFS= read -r ev; do
+		printf '%s\n' "$ev" >>ledger
+		printf '%s\n' "$ev"
+	done
+	SINK
+	chmod +x sink
+}
+
+# consume STAGES [LOG]: one run of "logcat -o off LOG | STAGES" (LOG
+# events.log) in its own session, so that a crash of its process group
+# never reaches bats; its status is left in $status.  Then settle.
+consume() {
+	run setsid -w sh -c "logcat -o off ${2:-events.log} | $1 >/dev/null"
+	settle
+}
+
+# released FILE: wait (at most 10 s) until FILE's consumer is gone: a
+# consumer of another process group may take it.  (A killed pipeline's
+# stages die a moment after the shell that ran them was reaped.)  The
+# probe is a commit on no input, in a session of its own: it commits
+# nothing, and exits 75 only while FILE is held.
+released() {
+	local st
+	for _ in $(seq 1000); do
+		st=0
+		setsid -w commit -o "$1" </dev/null >/dev/null 2>&1 || st=$?
+		[ "$st" != 75 ] && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
+# settle: after a run, wait until its consumer of ./off is gone, keeping
+# the run's $status.
+settle() {
+	local st=$status
+	released off || fail "off is still held 10 s after the run"
+	status=$st
+}
+
+# holder_pid FILE: the pid recorded in FILE.lock, once a holder wrote it.
+holder_pid() {
+	for _ in $(seq 500); do
+		if [ -s "$1.lock" ]; then
+			awk '{ print $1 }' "$1.lock"
+			return 0
+		fi
+		sleep 0.01
+	done
+	return 1
+}
+
+# until_file FILE TEXT: wait (at most 5 s) until FILE holds TEXT.
+until_file() {
+	for _ in $(seq 500); do
+		[ "$(cat "$1" 2>/dev/null)" = "$2" ] && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
+# until_exists FILE: wait (at most 5 s) until FILE exists.
+until_exists() {
+	for _ in $(seq 500); do
+		[ -e "$1" ] && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
+# keys FILE...: the click_ids of the events in the FILEs, sorted, each as
+# often as it occurs; keyset: each once.
+keys() {
+	cat "$@" | grep -ao '"click_id":"[^"]*"' | cut -d'"' -f4 | sort
+}
+
+keyset() {
+	keys "$@" | uniq
+}
+
+# delivered FILE: how many whole records FILE holds, checking that they
+# are the first records of ./want, in order.
+delivered() {
+	local k
+	k=$(tr -cd '\n' <"$1" | wc -c)
+	cmp -s <(head -n "$k" "$1") <(head -n "$k" want) || return 1
+	echo "$k"
+}
+
+# ---- logs that rotate: rotation.bats, follow.bats -----------------------
+#
+# events.log holds numbered events, event N being the log's record N, so a
+# test says which records must have arrived with ev_want A B.  Events vary
+# in length, so that byte positions differ from one event to the next.
+
+EV_PAD=abcdefghijklmnopqrstuvwxyz0123456789
+
+# ev_write A B: append events A..B to events.log, opening it for every
+# line, as a writer that reopens its log after rotation does.
+ev_write() {
+	awk -v a="$1" -v b="$2" -v pad="$EV_PAD" 'BEGIN {
+		for (i = a; i <= b; i++) {
+			printf "{\"n\":%d,\"pad\":\"%s\"}\n", i, substr(pad, 1 + i % 30) >>"events.log"
+			close("events.log")
+		}
+	}'
+}
+
+# ev_want A B: the tagged records of events A..B.
+ev_want() {
+	awk -v a="$1" -v b="$2" -v pad="$EV_PAD" 'BEGIN {
+		for (i = a; i <= b; i++)
+			printf "%d\t{\"n\":%d,\"pad\":\"%s\"}\n", i, i, substr(pad, 1 + i % 30)
+	}'
+}
+
+# lr_conf OPTION...: the logrotate configuration of events.log, lr.conf.
+lr_conf() {
+	{
+		echo "$PWD/events.log {"
+		printf '\t%s\n' "$@"
+		echo "}"
+	} >lr.conf
+}
+
+# lr_rotate: rotate now, with Debian's logrotate and a private state file.
+lr_rotate() {
+	command -v logrotate >/dev/null || PATH=$PATH:/usr/sbin
+	logrotate -s lr.state -f lr.conf
+}
+
+# cron_consume [LOGCAT OPTION...]: one run of an at-least-once consumer,
+# as cron starts it: logcat of events.log*, then commit -a, appending what
+# was delivered to got.
+cron_consume() {
+	set -o pipefail
+	logcat -o st/off "$@" events.log* | commit -a -o st/off >>got
+}
+
+# ev_delivered A B: got holds events A..B, each exactly once, at its
+# offset, in order.
+ev_delivered() {
+	ev_want "$1" "$2" >want.txt
+	touch got
+	diff want.txt got
+}
+
+# live_consume ARG...: logcat -F -o st/off ARG... | commit -a -o st/off
+# -t 100 in the background, into out, err (logcat's) and cerr (commit's);
+# pid is logcat's, cpid the pipeline's, status logcat's exit status once
+# it ended.
+live_consume() {
+	{ logcat -F -o st/off "$@" 2>err & echo $! >pid; wait $!; echo $? >status; } |
+	    commit -a -o st/off -t 100 >out 2>cerr 3>&- &
+	echo $! >cpid
+	for ((t = 0; t < 100; t++)); do
+		[ -s pid ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# live_finish: SIGTERM to the logcat of live_consume; the pipeline ends,
+# logcat with status 0.
+live_finish() {
+	kill -TERM "$(cat pid)"
+	wait "$(cat cpid)" || return
+	rm pid
+	[ "$(cat status)" = 0 ]
+}

@@ -21,7 +21,7 @@ USAGE='usage: dedup [-epvw] -s seenfile [-k name | -f field [-d delim]] [-m pass
 	for a in 0 -5 5x 1.5h 1h30m '' ' 5' 36530d 3156000001 99999999999999999999; do
 		run -2 --separate-stderr dedup -W "$a" -s seen </dev/null
 		assert_output ''
-		assert_equal "$stderr" "dedup: -W: not an age of 1 s to 100 years (N seconds, or Nd, Nh, Nm, Ns): $a
+		assert_equal "$stderr" "dedup: -W $a: expected an age from 1 s to 100 years (seconds, or Nd, Nh, Nm, Ns)
 $USAGE"
 	done
 	assert [ ! -e seen ]

@@ -1,0 +1,17 @@
+/*
+ * sig.h — signal names, as kill(1) spells them: "KILL", "TERM", ...
+ *
+ * Parsing accepts a number (1 to NSIG-1) or a name, with or without its
+ * "SIG" prefix, in any case: "TERM", "SIGTERM", "term" and "15" are one
+ * signal.
+ */
+#ifndef EX_SIG_H
+#define EX_SIG_H
+
+/* The signal s names, or -1. */
+int ex_sig_parse(const char *s);
+
+/* The name of sig without its prefix ("KILL"), or NULL if it has none. */
+const char *ex_sig_name(int sig);
+
+#endif
