@@ -31,9 +31,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "clock.h"
 #include "err.h"
 #include "log.h"
+#include "opt.h"
 #include "out.h"
 #include "store.h"
 #include "tag.h"
@@ -42,7 +44,7 @@ struct opts {
 	const char *ofile;  /* -o */
 	const char *soff;   /* -s, as given */
 	uint64_t start;     /* -s */
-	uint64_t limit;     /* -n, or UINT64_MAX */
+	uint64_t limit;     /* -n, or EX_COUNT_NONE */
 	int tagged;         /* not -p */
 	int policy;         /* -r */
 	int verbose;        /* -v */
@@ -61,16 +63,10 @@ struct tally {
  * A signal handler can only tell the loop through a global. */
 static volatile sig_atomic_t stopsig;
 
-static void
-usage(const char *why)
-{
-	if (why)
-		fprintf(stderr, "%s: %s\n", ex_prog, why);
-	fprintf(stderr, "usage: %s [-Fpv] [-n count] [-o offsetfile | -s offset] "
-	    "[-r earliest|latest|error] file ...\n"
-	    "       %s -L [-o offsetfile] file ...\n", ex_prog, ex_prog);
-	exit(EXIT_USAGE);
-}
+static const char usage_lines[] =
+    "usage: logcat [-Fpv] [-n count] [-o offsetfile | -s offset] "
+    "[-r earliest|latest|error] file ...\n"
+    "       logcat -L [-o offsetfile] file ...\n";
 
 static int
 policy(const char *arg)
@@ -81,8 +77,7 @@ policy(const char *arg)
 		return EX_LOG_EARLIEST;
 	if (strcmp(arg, "latest") == 0)
 		return EX_LOG_LATEST;
-	usage("-r: expected earliest, latest or error");
-	return EX_LOG_ERROR;
+	ex_usage("-r %s: expected earliest, latest or error", arg);
 }
 
 static void
@@ -100,14 +95,10 @@ options(int argc, char *argv[], struct opts *o)
 			o->list = 1;
 			break;
 		case 'n':
-			if (ex_off_parse(optarg, strlen(optarg), &o->limit))
-				usage("-n: count must be a decimal number "
-				    "without sign or leading zeros");
+			o->limit = ex_opt_count("-n", optarg);
 			break;
 		case 'o':
-			if (*optarg == '\0')
-				usage("-o: an empty name is no offset store");
-			o->ofile = optarg;
+			o->ofile = ex_opt_path("-o", optarg);
 			break;
 		case 'p':
 			o->tagged = 0;
@@ -115,31 +106,23 @@ options(int argc, char *argv[], struct opts *o)
 		case 'r':
 			o->policy = policy(optarg);
 			break;
-		case 's': {
-			const char *why = ex_off_parse(optarg, strlen(optarg),
-			    &o->start);
-
-			if (why) {
-				fprintf(stderr, "%s: -s %s: %s\n", ex_prog, optarg,
-				    why);
-				usage(NULL);
-			}
+		case 's':
+			o->start = ex_opt_offset("-s", optarg);
 			o->soff = optarg;
 			break;
-		}
 		case 'v':
 			o->verbose = 1;
 			break;
 		default:
-			usage(NULL);
+			ex_usage(NULL);
 		}
 	}
 	if (o->list && o->others)
-		usage("-L takes no option but -o");
+		ex_usage("-L takes no option but -o");
 	if (o->ofile && o->soff)
-		usage("-o and -s both say where to start: give one");
+		ex_usage("-o and -s both say where to start: give one");
 	if (optind == argc)
-		usage("no log file given");
+		ex_usage("no log file given");
 }
 
 /* LOGCAT_POLL: inotify does not see changes made on another machine (NFS). */
@@ -333,6 +316,10 @@ readlog(const struct opts *o, char **files, int n)
 	/* a reader that went away is not an error for a filter */
 	ex_out_flush(&out);
 	ex_log_close(log);
+	/* A reader gone is a quiet stop; with SIGPIPE ignored (as systemd
+	 * runs services) the same as with it at its default: status 141. */
+	if (out.broken)
+		ex_child_gone();
 	ex_out_free(&out);
 	ex_store_close(store);
 	if (o->verbose)
@@ -374,9 +361,9 @@ list(const struct opts *o, char **files, int n)
 int
 main(int argc, char *argv[])
 {
-	struct opts o = { .limit = UINT64_MAX, .tagged = 1 };
+	struct opts o = { .limit = EX_COUNT_NONE, .tagged = 1 };
 
-	ex_setprog(argv[0]);
+	ex_opt_init(argv[0], usage_lines);
 	ex_elapsed();
 	options(argc, argv, &o);
 	if (o.list) {

@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "durable.h"
 #include "err.h"
 #include "idx.h"
 #include "log.h"
@@ -549,7 +550,9 @@ gone(struct flog *f, size_t i)
 	    (unsigned long long)upto);
 	seal(f, i, upto - e->first, 0, 0, NULL);
 	e->read = 0; /* nothing of its content is known */
-	if (f->start < upto)
+	/* a start inside it goes on after it; one before it still reads the
+	 * records of the segments that are there */
+	if (f->start >= e->first && f->start < upto)
 		f->start = upto;
 	if (f->policy == EX_LOG_LATEST)
 		f->tolatest = 1;
@@ -1492,6 +1495,11 @@ ex_filelog_open(char *const *names, int n, struct ex_store *store, int flags)
 		f->idxpath = ex_strjoin(path, ".idx");
 		ex_cat_load(&f->cat, f->catpath);
 		ex_idx_load(&f->idx, f->idxpath);
+		if (f->keep) {
+			/* we are their one writer now: a crash's leftovers go */
+			ex_sweep_tmp(f->catpath);
+			ex_sweep_tmp(f->idxpath);
+		}
 	}
 	f->segcap = f->cat.n + 16;
 	f->seg = ex_malloc(f->segcap * sizeof *f->seg);

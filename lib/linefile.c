@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "durable.h"
 #include "err.h"
 #include "linefile.h"
 
@@ -48,9 +49,9 @@ ex_linefile_parse(char *text, size_t n, const char *const magic[],
 
 /* The whole of path in a new buffer; NULL if it does not exist. */
 static char *
-slurp(const char *path, size_t *n)
+slurp(const char *what, const char *path, size_t *n)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = ex_state_open(what, path, O_RDONLY, 0);
 	size_t cap = 4096;
 	char *buf;
 	ssize_t r;
@@ -85,7 +86,7 @@ ex_linefile_load(const char *path, const char *const magic[], int *which,
 	unsigned long lineno;
 	const char *why;
 	size_t n;
-	char *text = slurp(path, &n);
+	char *text = slurp(what, path, &n);
 
 	if (!text)
 		return 0;

@@ -309,17 +309,38 @@ setup() {
 }
 
 @test "a segment deleted before any of it was read: -r decides" {
+	# a run that stops (-n) at the end of the rotated segment has
+	# numbered the live one, from 10, and read none of it
 	ev_write 0 9
-	run -0 logcat -o st/off -n 0 events.log
-	assert_output ""
+	mv events.log events.log.1
+	ev_write 10 19
+	run -0 logcat -o st/off -n 10 events.log*
+	assert_output "$(ev_want 0 9)"
 	rm events.log
-	ev_write 10 14
-	run -65 --separate-stderr logcat -o st/off events.log
+	ev_write 20 24
+	run -65 --separate-stderr logcat -o st/off events.log*
 	assert_output ""
-	assert_equal "$stderr" "logcat: the segment holding offsets from 0 on is gone (deleted, truncated or replaced) before it was read to its end, and none of it was read: what was written to it after that is unknown (st/off: committed offset 0; give the rotated files too, as log* does, or -r earliest to accept the loss and number what follows from offset 0)"
-	run -0 --separate-stderr logcat -r earliest -o st/off events.log
-	assert_output "$(ev_want 10 14 | sed 's/^1\([0-4]\)\t/\1\t/')"
-	assert_equal "$stderr" "logcat: the segment holding offsets from 0 on is gone (deleted, truncated or replaced) before it was read to its end, and none of it was read: what was written to it after that is lost; -r earliest: numbering what follows from offset 0"
+	assert_equal "$stderr" "logcat: the segment holding offsets from 10 on is gone (deleted, truncated or replaced) before it was read to its end, and none of it was read: what was written to it after that is unknown (st/off: committed offset 0; give the rotated files too, as log* does, or -r earliest to accept the loss and number what follows from offset 10)"
+	run -0 --separate-stderr logcat -r earliest -o st/off events.log*
+	assert_output "$(ev_want 0 9; ev_want 20 24 | sed 's/^2\([0-4]\)\t/1\1\t/')"
+	assert_equal "$stderr" "logcat: the segment holding offsets from 10 on is gone (deleted, truncated or replaced) before it was read to its end, and none of it was read: what was written to it after that is lost; -r earliest: numbering what follows from offset 10"
+}
+
+@test "a segment gone after the start: -r earliest still delivers the segments before it" {
+	# 0-9 in the rotated file, 10-19 in the live one, of which a run
+	# read 10-14 without committing; then the live file is replaced
+	ev_write 0 9
+	mv events.log events.log.1
+	ev_write 10 19
+	run -0 logcat -o st/off -n 15 events.log*
+	rm events.log
+	ev_write 20 21
+	run -65 --separate-stderr logcat -o st/off events.log*
+	assert_output ""
+	run -0 --separate-stderr logcat -r earliest -o st/off events.log*
+	# events 20 and 21 numbered on from 15, after what was read
+	assert_output "$(ev_want 0 9; ev_want 20 21 | awk -F'\t' '{ printf "%d\t%s\n", $1 - 5, $2 }')"
+	assert_equal "${stderr_lines[1]}" "logcat: offsets 10-14 (5 records) are gone: their segment is no longer among the files given; -r earliest: skipping them"
 }
 
 @test "the catalogue: malformed is exit 65, never a reset" {

@@ -91,7 +91,10 @@ written() {
 	assert_output "$(tagged 0 1)"
 	ignoring '{ logcat ev.log; echo $? >rc; } | head -n 1'
 	assert_equal "$stderr" ''
-	echo "# logcat with SIGPIPE ignored, its reader gone: status $(cat rc)" >&3
+	assert_equal "$(cat rc)" 141
+	ignoring '{ logcat -F -o st/off ev.log; echo $? >rc; } | head -n 1'
+	assert_equal "$stderr" ''
+	assert_equal "$(cat rc)" 141
 	ignoring 'logcat ev.log | { setsid -w crashat 1000000; echo $? >rc; } | head -n 1'
 	assert_equal "$stderr" ''
 	assert_equal "$(cat rc)" 141
