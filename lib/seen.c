@@ -655,7 +655,8 @@ scan(struct ex_seen *s, size_t *nids)
 	if (errno)
 		ex_die(EXIT_IO, "read directory: %s", s->path);
 	closedir(d);
-	qsort(ids, n, sizeof *ids, cmp_u64);
+	if (n) /* qsort takes no NULL, even for nothing */
+		qsort(ids, n, sizeof *ids, cmp_u64);
 	*nids = n;
 	return ids;
 }
