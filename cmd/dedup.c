@@ -276,7 +276,8 @@ static void
 written(struct run *r)
 {
 	while (r->qlen && r->q[r->qhead].end <= r->out.written) {
-		ex_seen_add(r->seen, r->q[r->qhead].fp);
+		/* filter_rec found it in no slice, and held it since */
+		ex_seen_add_absent(r->seen, r->q[r->qhead].fp);
 		r->qhead++;
 		r->qlen--;
 	}

@@ -1081,15 +1081,16 @@ shadow(struct ex_seen *s, const struct tab *from, unsigned log2)
 	set_view(s);
 }
 
-int
-ex_seen_add(struct ex_seen *s, const unsigned char *fp)
+/* ex_seen_add, older slices looked in if older. */
+static int
+add(struct ex_seen *s, const unsigned char *fp, int older)
 {
 	struct tab *c = cur(s), *t = s->shadow;
 	uint64_t a, b, pos;
 
 	ex_fp_words(fp, &a, &b);
 	if (ex_fptab_find(s->view[0].slots, s->view[0].mask, a, b, &pos) ||
-	    in_older(s, a, b))
+	    (older && in_older(s, a, b)))
 		return 0;
 	if (t) {
 		t->slots[2 * pos] = a;
@@ -1112,6 +1113,18 @@ ex_seen_add(struct ex_seen *s, const unsigned char *fp)
 		shadow(s, c, log2);
 	}
 	return 1;
+}
+
+int
+ex_seen_add(struct ex_seen *s, const unsigned char *fp)
+{
+	return add(s, fp, 1);
+}
+
+int
+ex_seen_add_absent(struct ex_seen *s, const unsigned char *fp)
+{
+	return add(s, fp, 0);
 }
 
 uint64_t

@@ -152,6 +152,11 @@ int ex_seen_has(const struct ex_seen *s, const unsigned char *fp);
  * pending. */
 int ex_seen_add(struct ex_seen *s, const unsigned char *fp);
 
+/* The same for an fp that ex_seen_has found in no slice since the last
+ * commit, and that was not added since: it is not looked for again in
+ * the older slices (with a window, one lookup instead of one a slice). */
+int ex_seen_add_absent(struct ex_seen *s, const unsigned char *fp);
+
 /* Make the pending keys durable (a group commit); dies 74 on failure. */
 void ex_seen_commit(struct ex_seen *s);
 

@@ -205,6 +205,22 @@ window(void)
 	s = open_at(1124, 100000);
 	CHECK_U64(held(s, 30, 40), 10);
 	ex_seen_close(s);
+	/* a key found in no slice is added without looking again */
+	{
+		unsigned char fp[EX_KEY_FP];
+
+		s = open_at(1124, 100000);
+		fp_of(s, 1000, fp);
+		CHECK(!ex_seen_has(s, fp));
+		CHECK(ex_seen_add_absent(s, fp) == 1);
+		CHECK(ex_seen_has(s, fp));
+		CHECK(ex_seen_add(s, fp) == 0);
+		ex_seen_commit(s);
+		ex_seen_close(s);
+		s = open_at(1124, 100000);
+		CHECK(ex_seen_has(s, fp));
+		ex_seen_close(s);
+	}
 	/* without a window nothing goes, however late */
 	s = open_at(99999999, 0);
 	CHECK_U64(held(s, 20, 40), 20);
