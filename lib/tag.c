@@ -16,7 +16,8 @@ ex_off_parse(const char *s, size_t n, uint64_t *off)
 
 		if (d > 9)
 			return "offset is not a decimal number";
-		if (v > (EX_OFF_MAX - d) / 10)
+		/* 18 digits cannot pass 2^63-1: no division for them */
+		if (i >= 18 && v > (EX_OFF_MAX - d) / 10)
 			return "offset is larger than 2^63-1";
 		v = v * 10 + d;
 	}
