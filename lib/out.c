@@ -22,6 +22,7 @@ ex_out_init(struct ex_out *o, int fd, const char *name)
 	o->broken = 0;
 	o->written = 0;
 	o->waitfd = -1;
+	o->tagoff = 0;
 	o->taglen = 0;
 }
 
@@ -122,37 +123,42 @@ ex_out_write(struct ex_out *o, const void *p, size_t n)
 	o->len += n;
 }
 
-/* o->tag becomes the tag of off: the previous one plus 1 when it can. */
-static void
-nexttag(struct ex_out *o, uint64_t off)
+/* The tag tag[0..len) ("123<TAB>") plus one; returns its new length. */
+static size_t
+plus1(char *tag, size_t len)
 {
 	size_t i;
 
-	if (o->taglen == 0 || off != o->tagoff + 1) {
-		o->taglen = ex_tag_fmt(o->tag, off);
-		o->tagoff = off;
-		return;
-	}
-	o->tagoff = off;
-	for (i = o->taglen - 1; i > 0 && o->tag[i - 1] == '9'; i--)
-		o->tag[i - 1] = '0';
+	for (i = len - 1; i > 0 && tag[i - 1] == '9'; i--)
+		tag[i - 1] = '0';
 	if (i > 0) {
-		o->tag[i - 1]++;
-		return;
+		tag[i - 1]++;
+		return len;
 	}
-	memmove(o->tag + 1, o->tag, o->taglen); /* 99 -> 100 */
-	o->tag[0] = '1';
-	o->taglen++;
+	memmove(tag + 1, tag, len); /* 99 -> 100 */
+	tag[0] = '1';
+	return len + 1;
+}
+
+/* o->tag becomes the tag of off: the previous one plus 1 when it can. */
+void
+ex_out_tag(struct ex_out *o, uint64_t off)
+{
+	if (o->taglen == 0 || off != o->tagoff + 1)
+		o->taglen = ex_tag_fmt(o->tag, off);
+	else
+		o->taglen = plus1(o->tag, o->taglen);
+	o->tagoff = off;
 }
 
 void
-ex_out_rec(struct ex_out *o, uint64_t off, const char *payload, size_t n,
+ex_out_rec_more(struct ex_out *o, uint64_t off, const char *payload, size_t n,
     int tagged)
 {
 	if (tagged) {
 		if (o->cap - o->len < EX_TAG_MAX)
 			ex_out_flush(o);
-		nexttag(o, off);
+		ex_out_tag(o, off);
 		memcpy(o->buf + o->len, o->tag, o->taglen);
 		o->len += o->taglen;
 	}

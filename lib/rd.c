@@ -88,7 +88,7 @@ ex_rd_ready(struct ex_rd *r)
 }
 
 int
-ex_rd_line(struct ex_rd *r, char **line, size_t *len)
+ex_rd_line_more(struct ex_rd *r, char **line, size_t *len)
 {
 	char *lf;
 
