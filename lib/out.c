@@ -167,3 +167,72 @@ ex_out_rec_more(struct ex_out *o, uint64_t off, const char *payload, size_t n,
 		ex_out_flush(o);
 	o->buf[o->len++] = '\n';
 }
+
+size_t
+ex_out_lines(struct ex_out *o, const char *p, size_t n, uint64_t off,
+    uint64_t *count, int tagged)
+{
+	const char *s = p, *e = p + n, *lf;
+	uint64_t k = 0, max = *count;
+	char tag[EX_OUT_TAGCOPY], *d;
+	size_t tl, len;
+
+	if (!tagged) {
+		/* the lines as they are: find where the last one ends, and
+		 * copy them all at once */
+		while (k < max && (lf = memchr(s, '\n', (size_t)(e - s)))) {
+			s = lf + 1;
+			k++;
+		}
+		ex_out_write(o, p, (size_t)(s - p));
+		*count = k;
+		return (size_t)(s - p);
+	}
+	/*
+	 * ex_out_rec's work, with what it keeps in o held in locals (the
+	 * compiler would reload o after every memcpy).  The next tag is made
+	 * as soon as this one is copied, not just before it is copied again:
+	 * a tag read right after one of its digits was stored would wait for
+	 * the store.  One loop finds and copies: the search for the next LF
+	 * runs while the copy of this line is still under way.
+	 */
+	ex_out_tag(o, off);
+	memcpy(tag, o->tag, sizeof tag);
+	tl = o->taglen;
+	d = o->buf + o->len;
+	while (k < max && (lf = memchr(s, '\n', (size_t)(e - s)))) {
+		len = (size_t)(lf - s) + 1; /* with its LF */
+		if ((size_t)(o->buf + o->cap - d) <= len + EX_OUT_TAGCOPY) {
+			o->len = (size_t)(d - o->buf);
+			ex_out_flush(o);
+			if (len + EX_OUT_TAGCOPY >= o->cap) {
+				/* longer than the buffer: written through */
+				ex_out_rec_more(o, off + k, s, len - 1, 1);
+				d = o->buf + o->len;
+				tl = plus1(tag, tl);
+				s = lf + 1;
+				k++;
+				continue;
+			}
+			d = o->buf;
+		}
+		memcpy(d, tag, EX_OUT_TAGCOPY);
+		d += tl;
+		if (tag[tl - 2] != '9')
+			tag[tl - 2]++;
+		else
+			tl = plus1(tag, tl);
+		memcpy(d, s, len);
+		d += len;
+		s = lf + 1;
+		k++;
+	}
+	o->len = (size_t)(d - o->buf);
+	/* o's tag is the last one written, as ex_out_rec leaves it */
+	if (k > 0) {
+		o->tagoff = off + k - 1;
+		o->taglen = ex_tag_fmt(o->tag, o->tagoff);
+	}
+	*count = k;
+	return (size_t)(s - p);
+}

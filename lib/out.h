@@ -92,6 +92,18 @@ ex_out_rec(struct ex_out *o, uint64_t off, const char *payload, size_t n,
 	o->len = (size_t)(d - o->buf) + n + 1;
 }
 
+/*
+ * Whole lines, each written as ex_out_rec writes a record, tagged with
+ * offsets from off on: at most *count of those in p[0..n), where the
+ * first line begins.  Returns the bytes they take in p, LFs included, and
+ * sets *count to how many there were (fewer where p holds no more whole
+ * lines).  A stream that breaks on the way drops the rest, as ex_out_rec
+ * would.  For a caller whose records are lines in a buffer (the reader's:
+ * ex_rd_pending, ex_rd_consume): one call a buffer, not one a record.
+ */
+size_t ex_out_lines(struct ex_out *o, const char *p, size_t n, uint64_t off,
+    uint64_t *count, int tagged);
+
 /* Write out what is buffered.  0, or -1 if the stream is broken. */
 int ex_out_flush(struct ex_out *o);
 

@@ -131,6 +131,15 @@ ex_rd_pending(const struct ex_rd *r, const char **p)
 	return r->end - r->pos;
 }
 
+void
+ex_rd_consume(struct ex_rd *r, uint64_t nlines, size_t n)
+{
+	r->pos += n;
+	r->lineno += nlines;
+	r->consumed += n;
+	r->tail = 0;
+}
+
 uint64_t
 ex_rd_skip(struct ex_rd *r, uint64_t n)
 {

@@ -84,6 +84,12 @@ void ex_rd_resume(struct ex_rd *r);
  * buffer, valid until the next call on r. */
 size_t ex_rd_pending(const struct ex_rd *r, const char **p);
 
+/* Hand out, as ex_rd_line would one by one, the first nlines whole lines
+ * of what ex_rd_pending shows, n bytes with their LFs: for a caller that
+ * takes lines straight from the buffer (ex_out_lines) rather than one
+ * call a line.  lineno and consumed count them. */
+void ex_rd_consume(struct ex_rd *r, uint64_t nlines, size_t n);
+
 /* Nonzero when ex_rd_line would return without a system call. */
 int ex_rd_ready(struct ex_rd *r);
 
