@@ -34,6 +34,7 @@
 #include "child.h"
 #include "clock.h"
 #include "err.h"
+#include "kafka.h"
 #include "log.h"
 #include "opt.h"
 #include "out.h"
@@ -52,6 +53,7 @@ struct opts {
 	int list;           /* -L */
 	int others;         /* an option other than -o was given */
 	int pollms;         /* -F: poll this often instead of inotify */
+	char *klog;         /* the partition a Kafka -o names, if no log given */
 };
 
 /* What was written, for -v. */
@@ -121,7 +123,10 @@ options(int argc, char *argv[], struct opts *o)
 		ex_usage("-L takes no option but -o");
 	if (o->ofile && o->soff)
 		ex_usage("-o and -s both say where to start: give one");
-	if (optind == argc)
+	/* a Kafka store names its partition: that is the log */
+	if (optind == argc && o->ofile && ex_kafka_name(o->ofile))
+		o->klog = ex_kafka_logof(o->ofile);
+	else if (optind == argc)
 		ex_usage("no log file given");
 }
 
@@ -365,6 +370,12 @@ main(int argc, char *argv[])
 	ex_opt_init(argv[0], usage_lines);
 	ex_elapsed();
 	options(argc, argv, &o);
+	ex_kafka_verbose(o.verbose);
+	if (o.klog) {
+		argv = &o.klog;
+		argc = 1;
+		optind = 0;
+	}
 	if (o.list) {
 		list(&o, argv + optind, argc - optind);
 		return 0;

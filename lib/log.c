@@ -2,11 +2,18 @@
  * The log interface: which kind of log the names make, and the calls
  * passed on to it.  The file log is in filelog.c.
  */
+#include "err.h"
+#include "kafka.h"
 #include "log.h"
 
+/* A kafka:// name is a partition (or, for -L, a topic), a log of its
+ * own; any other names are files. */
 struct ex_log *
 ex_log_open(char *const *names, int n, struct ex_store *store, int flags)
 {
+	for (int i = 0; i < n; i++)
+		if (ex_kafka_name(names[i]))
+			return ex_kafkalog_open(names, n, store, flags);
 	return ex_filelog_open(names, n, store, flags);
 }
 
