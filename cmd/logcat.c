@@ -262,8 +262,8 @@ static void
 pump(const struct opts *o, struct ex_log *log, struct ex_out *out,
     struct tally *t)
 {
-	struct ex_log_rec r;
-	uint64_t left = o->limit, nrec = 0, bytes = 0;
+	struct ex_log_span sp;
+	uint64_t left = o->limit, nrec = 0, bytes = 0, k;
 	int ifd = -1, ms = o->pollms ? o->pollms : 100;
 
 	if (o->follow && !o->pollms) {
@@ -274,19 +274,18 @@ pump(const struct opts *o, struct ex_log *log, struct ex_out *out,
 			ms = 1000;
 	}
 	while (left > 0 && !out->broken && !stopsig) {
-		if (ex_log_next(log, &r)) {
-			ex_out_rec(out, r.off, r.data, r.len, o->tagged);
-			if (nrec++ == 0)
-				t->first = r.off;
-			bytes += r.len + 1;
-			left--;
+		if ((k = ex_log_copy(log, out, left, o->tagged, &sp)) > 0) {
+			if (nrec == 0)
+				t->first = sp.first;
+			t->last = sp.last;
+			nrec += k;
+			bytes += sp.bytes;
+			left -= k;
 			continue;
 		}
 		if (!o->follow || ex_out_flush(out) < 0 || waitmore(log, ifd, ms))
 			break;
 	}
-	if (nrec > 0)
-		t->last = r.off;
 	t->nrec = nrec;
 	t->bytes = bytes;
 	if (ifd >= 0)

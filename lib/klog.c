@@ -101,7 +101,7 @@ kl_close(struct ex_log *l)
 }
 
 static const struct ex_log_ops ops = {
-	kl_seek, kl_next, kl_wait, kl_stand, kl_close
+	kl_seek, kl_next, kl_wait, kl_stand, kl_close, NULL /* copy: one a call */
 };
 
 /* A Kafka store must be the group's offset for this very partition. */

@@ -24,6 +24,31 @@ ex_log_seek(struct ex_log *l, int have, uint64_t off, int policy,
 	l->ops->seek(l, have, off, policy, from);
 }
 
+uint64_t
+ex_log_copy1(struct ex_log *l, struct ex_out *o, int tagged,
+    struct ex_log_span *sp)
+{
+	struct ex_log_rec r;
+
+	if (!ex_log_next(l, &r))
+		return 0;
+	ex_out_rec(o, r.off, r.data, r.len, tagged);
+	sp->first = sp->last = r.off;
+	sp->bytes = r.len + 1;
+	return 1;
+}
+
+uint64_t
+ex_log_copy(struct ex_log *l, struct ex_out *o, uint64_t max, int tagged,
+    struct ex_log_span *sp)
+{
+	if (max == 0)
+		return 0;
+	if (l->ops->copy)
+		return l->ops->copy(l, o, max, tagged, sp);
+	return ex_log_copy1(l, o, tagged, sp);
+}
+
 void
 ex_log_wait(struct ex_log *l, struct ex_log_wait *w)
 {
