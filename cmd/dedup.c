@@ -89,7 +89,6 @@ struct run {
 	int bad;  /* bad input seen: exit 65 when done */
 	int ended; /* the input ended */
 	/* filter mode: keys of records in the output buffer */
-	struct ex_fpset held;
 	struct unwritten *q;
 	size_t qhead, qlen, qcap;
 	uint64_t nin, nout, ndup, nheld, nnokey, nflight;
@@ -267,24 +266,25 @@ batch(struct run *r, struct win *w, each_fn *each, void *ctx, int *gonep)
 	return !r->bad && !*gonep && !r->ended && !r->out.broken;
 }
 
-/* Filter mode.  A key is in r->held while its record is in our buffer,
- * and reaches the seen-set once the record has been written.  The buffer
- * is flushed before a record would overflow it, so at each flush every
- * record queued is written whole and held empties at once. */
+/* Filter mode.  A record's key is added to the seen-set's pending keys
+ * (one lookup that also finds a duplicate of a record still in our
+ * buffer) and queued with where the record ends in our output; it is
+ * committed once the record has been written, and taken back if the
+ * reader went away first.  The buffer is flushed before a record would
+ * overflow it, so at each flush every record queued is written whole. */
 
 static void
 written(struct run *r)
 {
 	while (r->qlen && r->q[r->qhead].end <= r->out.written) {
-		/* filter_rec found it in no slice, and held it since */
-		ex_seen_add_absent(r->seen, r->q[r->qhead].fp);
 		r->qhead++;
 		r->qlen--;
 	}
-	if (r->qlen == 0) {
+	if (r->out.broken) /* never written: not to be recorded */
+		for (; r->qlen; r->qhead++, r->qlen--)
+			ex_seen_unadd(r->seen, r->q[r->qhead].fp);
+	if (r->qlen == 0)
 		r->qhead = 0;
-		ex_fpset_clear(&r->held);
-	}
 }
 
 static void
@@ -293,29 +293,32 @@ filter_rec(struct run *r, struct rec *rec, void *ctx)
 	struct unwritten *u;
 
 	(void)ctx;
-	if (rec->haskey && (ex_seen_has(r->seen, rec->fp) ||
-	    ex_fpset_has(&r->held, rec->fp))) {
+	if (rec->haskey && !ex_seen_add(r->seen, rec->fp)) {
 		r->ndup++;
 		return;
 	}
-	/* before this record is held: a flush may empty the held set */
 	if (r->out.len + EX_TAG_MAX + rec->len + 1 > r->out.cap) {
 		ex_out_flush(&r->out);
 		written(r);
 	}
-	if (r->out.broken)
-		return; /* nothing more is written: the batch ends here */
+	if (r->out.broken) {
+		/* nothing more is written: the batch ends here */
+		if (rec->haskey)
+			ex_seen_unadd(r->seen, rec->fp);
+		return;
+	}
 	ex_out_rec(&r->out, rec->off, rec->payload, rec->len, !r->o->strip);
 	r->nout++;
 	if (!rec->haskey)
 		return;
-	ex_fpset_add(&r->held, rec->fp);
 	if (r->qhead + r->qlen == r->qcap) {
 		r->qcap = r->qcap ? 2 * r->qcap : 1024;
 		r->q = ex_realloc(r->q, r->qcap * sizeof *r->q);
 	}
 	u = &r->q[r->qhead + r->qlen++];
 	memcpy(u->fp, rec->fp, EX_KEY_FP);
+	/* past out.written until the whole record (its LF is always
+	 * buffered last) has been written */
 	u->end = r->out.written + r->out.len;
 }
 
@@ -326,7 +329,6 @@ filter(struct run *r)
 	struct win w = { 0 };
 	int more, left = 0;
 
-	ex_fpset_init(&r->held);
 	r->b.idle = r->b.watch = &r->out;
 	do {
 		more = batch(r, &w, filter_rec, NULL, &left);
@@ -337,7 +339,6 @@ filter(struct run *r)
 	} while (more && !left);
 	free(w.buf);
 	free(r->q);
-	ex_fpset_free(&r->held);
 	if (left)
 		ex_child_gone();
 }

@@ -115,27 +115,11 @@ ex_fpset_add(struct ex_fpset *s, const unsigned char *fp)
 int
 ex_fpset_del(struct ex_fpset *s, const unsigned char *fp)
 {
-	uint64_t a, b, i, mask = s->cap - 1;
+	uint64_t a, b;
 
 	ex_fp_words(fp, &a, &b);
-	if (s->n == 0 || !ex_fptab_find(s->slot, mask, a, b, &i))
+	if (s->n == 0 || !ex_fptab_del(s->slot, s->cap - 1, a, b))
 		return 0;
-	/* Backward-shift deletion: pull later members of the cluster into
-	 * the hole when their home slot allows it, so no tombstones. */
-	for (uint64_t j = i;;) {
-		uint64_t home;
-
-		j = (j + 1) & mask;
-		if ((s->slot[2 * j] | s->slot[2 * j + 1]) == 0)
-			break;
-		home = s->slot[2 * j] & mask;
-		if (((j - home) & mask) >= ((j - i) & mask)) {
-			s->slot[2 * i] = s->slot[2 * j];
-			s->slot[2 * i + 1] = s->slot[2 * j + 1];
-			i = j;
-		}
-	}
-	s->slot[2 * i] = s->slot[2 * i + 1] = 0;
 	s->n--;
 	return 1;
 }

@@ -66,6 +66,38 @@ ex_fptab_put(uint64_t *t, uint64_t mask, uint64_t a, uint64_t b)
 	t[2 * i + 1] = b;
 }
 
+/*
+ * Remove (a, b) from a table of mask + 1 slots: 1 if it was there.
+ * Backward-shift deletion: later members of its cluster move into the
+ * hole when their home slot allows, so no tombstones and every other
+ * key's probe chain stays whole.  Only for tables no reader on disk
+ * depends on (in memory, or a table being built): the moves are not
+ * atomic.
+ */
+static inline int
+ex_fptab_del(uint64_t *t, uint64_t mask, uint64_t a, uint64_t b)
+{
+	uint64_t i;
+
+	if (!ex_fptab_find(t, mask, a, b, &i))
+		return 0;
+	for (uint64_t j = i;;) {
+		uint64_t home;
+
+		j = (j + 1) & mask;
+		if ((t[2 * j] | t[2 * j + 1]) == 0)
+			break;
+		home = t[2 * j] & mask;
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			t[2 * i] = t[2 * j];
+			t[2 * i + 1] = t[2 * j + 1];
+			i = j;
+		}
+	}
+	t[2 * i] = t[2 * i + 1] = 0;
+	return 1;
+}
+
 /* Start loading the home slot of a fingerprint whose first word is a. */
 static inline void
 ex_fptab_prefetch(const uint64_t *t, uint64_t mask, uint64_t a)

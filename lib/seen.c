@@ -1127,6 +1127,24 @@ ex_seen_add_absent(struct ex_seen *s, const unsigned char *fp)
 	return add(s, fp, 0);
 }
 
+int
+ex_seen_unadd(struct ex_seen *s, const unsigned char *fp)
+{
+	struct tab *c = cur(s), *t = s->shadow;
+	uint64_t a, b, pos;
+
+	if (!t)
+		return ex_fpset_del(&s->pend, fp);
+	/* The shadow is not part of the set until its commit; it holds the
+	 * current slice's committed keys too, and those stay. */
+	ex_fp_words(fp, &a, &b);
+	if (ex_fptab_find(c->slots, c->mask, a, b, &pos) ||
+	    !ex_fptab_del(t->slots, t->mask, a, b))
+		return 0;
+	t->count--;
+	return 1;
+}
+
 uint64_t
 ex_seen_count(const struct ex_seen *s)
 {

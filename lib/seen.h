@@ -157,6 +157,11 @@ int ex_seen_add(struct ex_seen *s, const unsigned char *fp);
  * the older slices (with a window, one lookup instead of one a slice). */
 int ex_seen_add_absent(struct ex_seen *s, const unsigned char *fp);
 
+/* Take back a key ex_seen_add or ex_seen_add_absent added since the last
+ * commit (its record was not delivered after all): 1 if it was pending,
+ * 0 (and nothing changes) if it was not, a committed key included. */
+int ex_seen_unadd(struct ex_seen *s, const unsigned char *fp);
+
 /* Make the pending keys durable (a group commit); dies 74 on failure. */
 void ex_seen_commit(struct ex_seen *s);
 

@@ -151,6 +151,50 @@ growth(int infile)
 	rmset();
 }
 
+/* Keys taken back before the commit (records not delivered after all)
+ * are not recorded, the others are; through the journal and through
+ * growth, its table in memory or in its file. */
+static void
+unadd(int infile)
+{
+	unsigned char fp[EX_KEY_FP];
+	struct ex_seen *s;
+
+	if (infile)
+		setenv("EXACTLY_BUILD_MEM", "0", 1);
+	s = ex_seen_open(set, 0);
+	add_range(s, 0, 100);
+	ex_seen_commit(s);
+	for (unsigned n = 10; n <= 30000; n *= 3000) { /* journal, growth */
+		unsigned lo = n == 10 ? 100 : 1000;
+
+		add_range(s, lo, lo + n);
+		for (unsigned i = lo; i < lo + n; i += 2) {
+			fp_of(s, i, fp);
+			CHECK(ex_seen_unadd(s, fp) == 1);
+			CHECK(ex_seen_unadd(s, fp) == 0);
+			CHECK(ex_seen_has(s, fp) == 0);
+		}
+		/* a committed key is not pending: never taken back */
+		fp_of(s, 5, fp);
+		CHECK(ex_seen_unadd(s, fp) == 0);
+		CHECK_U64(ex_seen_pending(s), n / 2);
+		CHECK_U64(held(s, lo, lo + n), n / 2);
+		ex_seen_commit(s);
+		ex_seen_close(s);
+		s = ex_seen_open(set, 0);
+		for (unsigned i = lo; i < lo + n; i++) {
+			fp_of(s, i, fp);
+			CHECK(ex_seen_has(s, fp) == (int)(i % 2));
+		}
+		CHECK_U64(held(s, 0, 100), 100);
+		CHECK_U64(ex_seen_count(s), 100 + (n == 10 ? 5 : 5 + n / 2));
+	}
+	ex_seen_close(s);
+	unsetenv("EXACTLY_BUILD_MEM");
+	rmset();
+}
+
 static struct ex_seen *
 open_at(long long t, int64_t window)
 {
@@ -297,6 +341,8 @@ main(void)
 	pending_then_committed();
 	growth(0);
 	growth(1);
+	unadd(0);
+	unadd(1);
 	window();
 	fpset();
 	rmdir(dir);
