@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ack.h"
@@ -87,6 +88,8 @@ struct run {
 	struct ex_seen *seen;
 	struct ex_json_buf jbuf;
 	int bad;  /* bad input seen: exit 65 when done */
+	uint64_t expect_at; /* filter mode: records read when next to tell
+	                       ex_seen_expect */
 	int ended; /* the input ended */
 	/* filter mode: keys of records in the output buffer */
 	struct unwritten *q;
@@ -287,12 +290,43 @@ written(struct run *r)
 		r->qhead = 0;
 }
 
+/* Records read before the set is first told how many new keys to
+ * expect, and between updates. */
+#define EXPECT_FIRST 512
+#define EXPECT_EVERY 65536
+
+/* From a regular file, the rest of the input is known: its records, at
+ * the length of those read so far, and the new keys among them, at the
+ * rate so far, go to ex_seen_expect, so that a big batch of new keys
+ * builds its table at once rather than doubling its way there. */
+static void
+expect(struct run *r)
+{
+	struct stat st;
+	const char *p;
+	off_t at;
+	double left, est;
+
+	r->expect_at = r->nin + EXPECT_EVERY;
+	if (fstat(r->in.fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (at = lseek(r->in.fd, 0, SEEK_CUR)) < 0 || at > st.st_size ||
+	    r->in.consumed == 0)
+		return;
+	left = (double)(st.st_size - at) + (double)ex_rd_pending(&r->in, &p);
+	est = left * (double)r->nout / (double)r->in.consumed;
+	if (r->o->count != EX_COUNT_NONE && est > (double)r->o->count)
+		est = (double)r->o->count;
+	ex_seen_expect(r->seen, est > 1e18 ? (uint64_t)1e18 : (uint64_t)est);
+}
+
 static void
 filter_rec(struct run *r, struct rec *rec, void *ctx)
 {
 	struct unwritten *u;
 
 	(void)ctx;
+	if (r->nin >= r->expect_at)
+		expect(r);
 	if (rec->haskey && !ex_seen_add(r->seen, rec->fp)) {
 		r->ndup++;
 		return;
@@ -330,6 +364,7 @@ filter(struct run *r)
 	int more, left = 0;
 
 	r->b.idle = r->b.watch = &r->out;
+	r->expect_at = EXPECT_FIRST;
 	do {
 		more = batch(r, &w, filter_rec, NULL, &left);
 		ex_out_flush(&r->out);

@@ -75,6 +75,7 @@ struct ex_seen {
 	int64_t window;          /* ms; 0: forget nothing */
 	int64_t fixednow;        /* EXACTLY_NOW in ms; 0: the clock */
 	size_t buildmem;         /* the largest table built in memory */
+	uint64_t expect;         /* ex_seen_expect's hint, for the next growth */
 	int hdirty;              /* current's times are newer than its header */
 	struct view *view;
 	size_t nview;
@@ -1081,6 +1082,23 @@ shadow(struct ex_seen *s, const struct tab *from, unsigned log2)
 	set_view(s);
 }
 
+/* The size of a growth to log2 with n keys, made bigger by up to 16
+ * times towards the keys ex_seen_expect foresees, half full at them as
+ * a table in memory is kept, if it stays in memory: a few big steps
+ * instead of a doubling at every power of two, each copying every key,
+ * and a guess that is wrong costs at most 16 times the memory needed. */
+static unsigned
+bigger(const struct ex_seen *s, unsigned log2, uint64_t n)
+{
+	uint64_t want = n + s->expect;
+
+	for (int k = 0; k < 4 && log2 < LOG2_MAX &&
+	    ((uint64_t)1 << log2) / 2 < want &&
+	    (size_t)tsize(log2 + 1) <= s->buildmem; k++)
+		log2++;
+	return log2;
+}
+
 /* ex_seen_add, older slices looked in if older. */
 static int
 add(struct ex_seen *s, const unsigned char *fp, int older)
@@ -1100,7 +1118,7 @@ add(struct ex_seen *s, const unsigned char *fp, int older)
 		 * gives the set the size it needs. */
 		if (++t->count > (t->fd < 0 ? (t->mask + 1) / 2 :
 		    MAXLOAD(t->mask + 1)))
-			shadow(s, t, t->log2 + 1);
+			shadow(s, t, bigger(s, t->log2 + 1, t->count));
 		return 1;
 	}
 	if (!ex_fpset_add(&s->pend, fp))
@@ -1110,7 +1128,7 @@ add(struct ex_seen *s, const unsigned char *fp, int older)
 
 		while (c->count + s->pend.n > MAXLOAD((uint64_t)1 << log2))
 			log2++;
-		shadow(s, c, log2);
+		shadow(s, c, bigger(s, log2, c->count + s->pend.n));
 	}
 	return 1;
 }
@@ -1125,6 +1143,12 @@ int
 ex_seen_add_absent(struct ex_seen *s, const unsigned char *fp)
 {
 	return add(s, fp, 0);
+}
+
+void
+ex_seen_expect(struct ex_seen *s, uint64_t n)
+{
+	s->expect = n;
 }
 
 int
@@ -1173,11 +1197,16 @@ static void
 commit_shadow(struct ex_seen *s)
 {
 	struct tab *c = cur(s), *t;
+	unsigned log2;
 
-	/* 40 % to 80 % full, as every table of the set */
-	while (s->shadow->log2 > LOG2_MIN &&
-	    s->shadow->count <= MAXLOAD(s->shadow->mask + 1) / 2)
-		shadow(s, s->shadow, s->shadow->log2 - 1);
+	/* 40 % to 80 % full, as every table of the set: cut to size in one
+	 * copy, however far it is (ex_seen_expect may have overshot) */
+	log2 = s->shadow->log2;
+	while (log2 > LOG2_MIN &&
+	    s->shadow->count <= MAXLOAD((uint64_t)1 << log2) / 2)
+		log2--;
+	if (log2 != s->shadow->log2)
+		shadow(s, s->shadow, log2);
 	t = s->shadow;
 
 	t->gen = c->gen + 1;

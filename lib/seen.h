@@ -157,6 +157,14 @@ int ex_seen_add(struct ex_seen *s, const unsigned char *fp);
  * the older slices (with a window, one lookup instead of one a slice). */
 int ex_seen_add_absent(struct ex_seen *s, const unsigned char *fp);
 
+/* About n more keys are coming (a hint the caller keeps up to date): a
+ * growth then takes bigger steps towards them, up to 16 times at once,
+ * instead of doubling its way there and copying every key at each step.
+ * Only a hint: a table so sized stays within the in-memory limit, and
+ * one that turns out too big is cut to size (one copy) at the commit, so
+ * a wrong guess costs time and memory, never a key nor a byte of disk. */
+void ex_seen_expect(struct ex_seen *s, uint64_t n);
+
 /* Take back a key ex_seen_add or ex_seen_add_absent added since the last
  * commit (its record was not delivered after all): 1 if it was pending,
  * 0 (and nothing changes) if it was not, a committed key included. */

@@ -195,6 +195,38 @@ unadd(int infile)
 	rmset();
 }
 
+/* ex_seen_expect is a hint: right, far too big or far too small, the
+ * same keys are recorded in a table of the same size as without it. */
+static void
+expect(void)
+{
+	static const uint64_t hint[] = { 20000, 1000000000, 10, 0 };
+	struct stat st;
+	char t[128];
+
+	snprintf(t, sizeof t, "%s/table", set);
+	for (size_t h = 0; h < sizeof hint / sizeof hint[0]; h++) {
+		struct ex_seen *s = ex_seen_open(set, 0);
+
+		ex_seen_expect(s, hint[h]);
+		add_range(s, 0, 20000);
+		CHECK_U64(held(s, 0, 20000), 20000);
+		ex_seen_commit(s);
+		/* a big one, after a few keys: cut to size at the commit */
+		ex_seen_expect(s, hint[h] * 10);
+		add_range(s, 20000, 27000);
+		ex_seen_commit(s);
+		ex_seen_close(s);
+		s = ex_seen_open(set, 0);
+		CHECK_U64(ex_seen_count(s), 27000);
+		CHECK_U64(held(s, 0, 27000), 27000);
+		CHECK_U64(held(s, 27000, 28000), 0);
+		CHECK(stat(t, &st) == 0 && st.st_size == 4096 + 16 * 65536);
+		ex_seen_close(s);
+		rmset();
+	}
+}
+
 static struct ex_seen *
 open_at(long long t, int64_t window)
 {
@@ -343,6 +375,7 @@ main(void)
 	growth(1);
 	unadd(0);
 	unadd(1);
+	expect();
 	window();
 	fpset();
 	rmdir(dir);
