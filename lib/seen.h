@@ -61,8 +61,10 @@
  *   - Growth: when the current slice would pass 80 % full, a table of the
  *     needed power-of-two size is built from the slice and the pending keys,
  *     and every later key of the batch goes straight into it; it doubles
- *     again if it must (at half full while in memory, halved at the
- *     commit if that left it under 40 % full).  Up to 256
+ *     again if it must (at half full while in memory; with the keys
+ *     ex_seen_expect foresees, up to four doublings a step), and the
+ *     commit cuts it, in one copy, to the size that leaves it 40 % to
+ *     80 % full.  Up to 256
  *     MiB it is built in memory and written to a new temporary file in
  *     SEEN/ (unique name, O_EXCL, blocks reserved first) at the commit;
  *     a bigger one is built in such a file from the start (it is not part
