@@ -1092,6 +1092,8 @@ bigger(const struct ex_seen *s, unsigned log2, uint64_t n)
 {
 	uint64_t want = n + s->expect;
 
+	if (!s->expect)
+		return log2;
 	for (int k = 0; k < 4 && log2 < LOG2_MAX &&
 	    ((uint64_t)1 << log2) / 2 < want &&
 	    (size_t)tsize(log2 + 1) <= s->buildmem; k++)
