@@ -14,9 +14,20 @@ WARN     = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wwrite-strings \
 ifeq ($(CI),true)
 WARN    += -Werror
 endif
+# KAFKA=no builds without librdkafka: without EX_KAFKA the files that need
+# it compile to nothing and lib/knone.c stands in for them, so a kafka://
+# name is a usage error saying so (and lib/*.c builds anywhere).
+KAFKA   ?= yes
+ifeq ($(KAFKA),no)
 PKGS     = libsodium zlib
+KAFKABIN =
+else
+PKGS     = libsodium zlib rdkafka
+WARN    += -DEX_KAFKA
+KAFKABIN = tests/kmock tests/kdrive
+endif
 ALL_CFLAGS = $(WARN) $(CFLAGS) -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -lz)
+LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -lz $(if $(KAFKABIN),-lrdkafka))
 
 TOOLS    = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
 LIBSRC   = $(wildcard lib/*.c)
@@ -36,7 +47,7 @@ SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 DEBS = build-essential libsodium-dev zlib1g-dev pkg-config bats bats-assert \
        bats-support bats-file mandoc logrotate sqlite3 mawk logtail \
        clang libclang-rt-14-dev fiu-utils util-linux coreutils parallel bc \
-       python3-fusepy postgresql
+       python3-fusepy postgresql librdkafka-dev kcat
 
 all: $(TOOLS)
 
@@ -49,6 +60,19 @@ $(TOOLS): %: cmd/%.o lib/libexactly.a
 lib/libexactly.a: $(LIBOBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIBOBJ)
+
+# The objects of one KAFKA= setting must not be linked under the other.
+lib/.kafka-$(KAFKA):
+	rm -f lib/.kafka-* lib/*.o lib/libexactly.a
+	touch $@
+$(LIBOBJ): lib/.kafka-$(KAFKA)
+
+# tests/kafka.bats: the mock cluster, and lib/kafka driven directly.
+tests/kmock: tests/kmock.c
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+tests/kdrive: tests/kdrive.c lib/libexactly.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Installs the missing Debian packages when root; otherwise says how.
 deps:
@@ -67,13 +91,14 @@ deps:
 	fi
 
 check: deps
-	$(MAKE) all tests/faults/shim.so
+	$(MAKE) all tests/faults/shim.so $(KAFKABIN)
 	$(MAKE) unit
 	$(MAKE) fuzz-check
 	bats --jobs 2 --no-parallelize-within-files tests
 	$(MAKE) asan ASAN_TESTS='$(ASAN_QUICK)'
 	$(MAKE) valgrind
 	$(MAKE) lint-man
+	$(MAKE) check-nokafka
 
 unit: $(UNIT)
 	@for t in $(UNIT); do ./$$t || exit 1; done
@@ -109,6 +134,27 @@ reliability: deps all tests/faults/shim.so
 	sh tests/reliability.sh
 .PHONY: reliability
 
+# A build without librdkafka still knows a kafka:// name, to refuse it:
+# commit and logcat built so into build/nokafka must say so, exit 2, for
+# a store, a log and a listing.
+NOKAFKA_LIBS = $(shell pkg-config --libs libsodium zlib 2>/dev/null || echo -lsodium -lz)
+check-nokafka:
+	@mkdir -p build/nokafka
+	$(CC) $(filter-out -DEX_KAFKA,$(WARN)) $(CFLAGS) -Ilib \
+	    -o build/nokafka/commit cmd/commit.c $(LIBSRC) $(NOKAFKA_LIBS)
+	$(CC) $(filter-out -DEX_KAFKA,$(WARN)) $(CFLAGS) -Ilib \
+	    -o build/nokafka/logcat cmd/logcat.c $(LIBSRC) $(NOKAFKA_LIBS)
+	@for run in 'commit -o kafka://k1:9092/t/0@g -R 1' \
+	    'logcat -o kafka://k1:9092/t/0@g' 'logcat -s 0 kafka://k1:9092/t/0' \
+	    'logcat -L kafka://k1:9092/t'; do \
+	    out=$$(build/nokafka/$$run 2>&1 </dev/null); st=$$?; \
+	    case "$$st $$out" in \
+	    "2 $${run%% *}: kafka://k1:9092/t"*": this build has no Kafka support"*) ;; \
+	    *) echo "check-nokafka: $$run: exit $$st: $$out" >&2; exit 1;; \
+	    esac; \
+	done
+.PHONY: check-nokafka
+
 lint-man:
 	mandoc -Tlint -Wwarning $(PAGES)
 
@@ -116,11 +162,19 @@ lint: lint-man
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	    --suppress=missingIncludeSystem -Ilib cmd lib
 
-demo: deps all
+demo: deps all $(KAFKABIN)
 	@sh bench/demo.sh
 
-bench: deps all
-	@for b in bench/[0-9]*.sh; do sh $$b || exit 1; done
+# Every bench/[0-9]*.sh, each recording its targets in one file, then the
+# table of them all, met or missed.
+bench: deps all bench/floor $(KAFKABIN)
+	@BENCH_SUMMARY=$$(mktemp) && export BENCH_SUMMARY && st=0 && \
+	for b in bench/[0-9]*.sh; do sh $$b || { st=1; break; }; done; \
+	sh bench/summary.sh; rm -f "$$BENCH_SUMMARY"; exit $$st
+
+# The floors the bench measures (fsync group, journal fsync, fork/exec).
+bench/floor: bench/floor.c
+	$(CC) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ bench/floor.c
 
 # A 100M-key seen-set: minutes and about 3 GB of disk, so not in bench.
 bench-large: deps all
@@ -148,7 +202,11 @@ $(ASAN_DIR)/%: cmd/%.c $(LIBSRC) $(HDRS)
 	@mkdir -p $(ASAN_DIR)
 	$(CC) $(WARN) $(SANFLAGS) -Ilib -o $@ $< $(LIBSRC) $(LDLIBS)
 
-asan: $(TOOLS:%=$(ASAN_DIR)/%)
+$(ASAN_DIR)/kdrive: tests/kdrive.c $(LIBSRC) $(HDRS)
+	@mkdir -p $(ASAN_DIR)
+	$(CC) $(WARN) $(SANFLAGS) -Ilib -o $@ $< $(LIBSRC) $(LDLIBS)
+
+asan: $(TOOLS:%=$(ASAN_DIR)/%) $(if $(KAFKABIN),$(ASAN_DIR)/kdrive tests/kmock)
 	@rm -rf $(ASAN_DIR)/log && mkdir -p $(ASAN_DIR)/log
 	@t0=$$(date +%s); \
 	$(ASAN_ENV) EXACTLY_BIN=$(CURDIR)/$(ASAN_DIR) CHAOS_SEEDS=$(ASAN_CHAOS_SEEDS) \
@@ -170,7 +228,8 @@ install: all
 	done
 
 clean:
-	rm -f $(TOOLS) cmd/*.o lib/*.o lib/libexactly.a $(UNIT) tests/faults/shim.so
+	rm -f $(TOOLS) cmd/*.o lib/*.o lib/libexactly.a lib/.kafka-* $(UNIT) \
+	    tests/faults/shim.so tests/kmock tests/kdrive bench/floor
 	rm -rf fuzz/out build
 
 .PHONY: all deps check unit fuzz fuzz-check valgrind lint lint-man demo bench bench-large asan install clean

@@ -21,12 +21,32 @@ keys() {
 	seq "$1" "$2" | awk '{ print NR - 1 "\t" $1 }'
 }
 
+# peak_anon SET INPUT: run dedup -s SET <INPUT, printing the most
+# anonymous memory (kB) it held, sampled every 20 ms.
+peak_anon() {
+	dedup -s "$1" <"$2" >/dev/null &
+	top=0
+	while kill -0 $! 2>/dev/null; do
+		a=$(sed -n 's/^RssAnon:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$!/status" 2>/dev/null)
+		[ -n "$a" ] && [ "$a" -gt "$top" ] && top=$a
+		sleep 0.02
+	done
+	wait $!
+	echo "$top"
+}
+
 t0=$(date +%s.%N)
 i=0
 while [ "$i" -lt "$N" ]; do
-	keys "$i" $((i + STEP - 1)) | dedup -s "$T/set" >/dev/null
+	keys "$i" $((i + STEP - 1)) >"$T/batch"
+	before=$(stat -c %s "$T/set/table" 2>/dev/null || echo 0)
+	a=$(peak_anon "$T/set" "$T/batch")
+	tbl=$(stat -c %s "$T/set/table")
+	# the last run that doubled the table
+	[ "$tbl" != "$before" ] && anon=$a gtbl=$tbl
 	i=$((i + STEP))
 done
+rm -f "$T/batch"
 t1=$(date +%s.%N)
 bytes=$(du -sb "$T/set" | cut -f1)
 alloc=$(du -s --block-size=1 "$T/set" | cut -f1)
@@ -51,6 +71,8 @@ printf '%-44s %8.2f ms   target < 10 ms\n' "the same, as dedup -v times itself (
     "$(echo "$inproc * 1000" | bc -l)"
 printf '%-44s %8.1f      target <= 48\n' "disk bytes a key (file sizes)" \
     "$(echo "$bytes / $N" | bc -l)"
+printf '%-44s %8.0f MB   (its new table: %.0f MB)\n' "anonymous memory of the last doubling run" \
+    "$(echo "$anon / 1024" | bc -l)" "$(echo "$gtbl / 1048576" | bc -l)"
 printf '%-44s %8.1f\n' "disk bytes a key (blocks allocated)" \
     "$(echo "$alloc / $N" | bc -l)"
 printf '%-44s %8.2f M/s\n' "lookups, $STEP keys all present" \

@@ -57,7 +57,7 @@
 
 static const char usage_lines[] =
     "usage: dedup [-epvw] -s seenfile [-k name | -f field [-d delim]] "
-    "[-m pass|drop] [-n count] [-t ms] [-- command [arg ...]]\n";
+    "[-m pass|drop] [-n count] [-t ms] [-W age] [-- command [arg ...]]\n";
 
 enum { MISS_ERROR, MISS_PASS, MISS_DROP };
 
@@ -72,6 +72,7 @@ struct opts {
 	int echo, strip, verbose, wait; /* -e -p -v -w */
 	uint64_t count;       /* -n: records a batch or group; EX_COUNT_NONE */
 	int ms;               /* -t */
+	int64_t window;       /* -W, in ms; 0: keys kept for ever */
 	char **cmd;           /* NULL: filter mode */
 };
 
@@ -79,14 +80,14 @@ struct rec {
 	uint64_t off;
 	const char *payload;
 	size_t len;
-	unsigned char fp[EX_FP_LEN];
+	unsigned char fp[EX_KEY_FP];
 	int haskey;
 	int drop;  /* nothing to deliver: a mark, or no key under -m drop */
 };
 
 /* A key whose record is in our output buffer, not yet written. */
 struct unwritten {
-	unsigned char fp[EX_FP_LEN];
+	unsigned char fp[EX_KEY_FP];
 	uint64_t end; /* out.written once the record is out */
 };
 
@@ -305,7 +306,8 @@ static void
 written(struct run *r)
 {
 	while (r->qlen && r->q[r->qhead].end <= r->out.written) {
-		ex_seen_add(r->seen, r->q[r->qhead].fp);
+		/* filter_rec found it in no slice, and held it since */
+		ex_seen_add_absent(r->seen, r->q[r->qhead].fp);
 		r->qhead++;
 		r->qlen--;
 	}
@@ -345,7 +347,7 @@ filter_rec(struct run *r, struct rec *rec, void *ctx)
 		r->q = ex_realloc(r->q, r->qcap * sizeof *r->q);
 	}
 	u = &r->q[r->qhead + r->qlen++];
-	memcpy(u->fp, rec->fp, EX_FP_LEN);
+	memcpy(u->fp, rec->fp, EX_KEY_FP);
 	u->end = r->out.written + r->out.len;
 }
 
@@ -477,10 +479,10 @@ batches(struct run *r)
 static void
 acked(struct run *r, struct group *g, struct ex_flight *f)
 {
-	static const unsigned char nokey[EX_FP_LEN];
+	static const unsigned char nokey[EX_KEY_FP];
 	size_t need = g->len + EX_TAG_MAX + f->len + 1;
 
-	if (memcmp(f->user, nokey, EX_FP_LEN) != 0)
+	if (memcmp(f->user, nokey, EX_KEY_FP) != 0)
 		ex_seen_add(r->seen, f->user);
 	if (need > g->cap) {
 		g->cap = 2 * need;
@@ -591,7 +593,7 @@ echo(struct run *r)
 				continue;
 			}
 			f = ex_ack_send(&e.a, x->off, x->payload, x->len);
-			memcpy(f->user, x->fp, EX_FP_LEN);
+			memcpy(f->user, x->fp, EX_KEY_FP);
 		}
 		if (g.n && o->ms)
 			ms = (int)(g.deadline > ex_now_ms() ?
@@ -655,13 +657,39 @@ echo(struct run *r)
 	ex_fpset_free(&flying);
 }
 
+/* -W AGE: seconds, or a number of days, hours, minutes or seconds (28d,
+ * 12h, 90m, 45s), from 1 s to 100 years; in milliseconds. */
+static int64_t
+age(const char *arg)
+{
+	static const struct { char c; int64_t s; } unit[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+	};
+	int64_t mul = 1;
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	for (size_t i = 0; *end && i < sizeof unit / sizeof unit[0]; i++)
+		if (end[0] == unit[i].c && !end[1]) {
+			mul = unit[i].s;
+			end++;
+		}
+	if (arg[0] < '0' || arg[0] > '9' || *end || errno || v == 0 ||
+	    v > 3156000000ull / (unsigned long long)mul)
+		ex_usage("-W %s: expected an age from 1 s to 100 years "
+		    "(seconds, or Nd, Nh, Nm, Ns)", arg);
+	return (int64_t)v * mul * 1000;
+}
+
 /* Fills o from the command line; each option is one case and one field. */
 static void
 parse(int argc, char *argv[], struct opts *o)
 {
 	int c, nset = 0, dset = 0;
 
-	while ((c = getopt(argc, argv, "+d:ef:k:m:n:ps:t:vw")) != -1) {
+	while ((c = getopt(argc, argv, "+d:ef:k:m:n:ps:t:vwW:")) != -1) {
 		switch (c) {
 		case 'd':
 			if (strlen(optarg) != 1)
@@ -709,6 +737,9 @@ parse(int argc, char *argv[], struct opts *o)
 		case 'w':
 			o->wait = 1;
 			break;
+		case 'W':
+			o->window = age(optarg);
+			break;
 		default:
 			ex_usage(NULL);
 		}
@@ -751,6 +782,8 @@ main(int argc, char *argv[])
 	 * keys are recorded only for what was written. */
 	signal(SIGPIPE, SIG_IGN);
 	r.seen = ex_seen_open(o.seenpath, o.wait ? EX_LOCK_WAIT : 0);
+	if (o.window)
+		ex_seen_window(r.seen, o.window);
 	if (o.cmd) {
 		ex_child_guard();
 		if (o.echo)

@@ -34,6 +34,7 @@
 #include "child.h"
 #include "clock.h"
 #include "err.h"
+#include "kafka.h"
 #include "log.h"
 #include "opt.h"
 #include "out.h"
@@ -52,6 +53,7 @@ struct opts {
 	int list;           /* -L */
 	int others;         /* an option other than -o was given */
 	int pollms;         /* -F: poll this often instead of inotify */
+	char *klog;         /* the partition a Kafka -o names, if no log given */
 };
 
 /* What was written, for -v. */
@@ -121,7 +123,10 @@ options(int argc, char *argv[], struct opts *o)
 		ex_usage("-L takes no option but -o");
 	if (o->ofile && o->soff)
 		ex_usage("-o and -s both say where to start: give one");
-	if (optind == argc)
+	/* a Kafka store names its partition: that is the log */
+	if (optind == argc && o->ofile && ex_kafka_name(o->ofile))
+		o->klog = ex_kafka_logof(o->ofile);
+	else if (optind == argc)
 		ex_usage("no log file given");
 }
 
@@ -257,8 +262,8 @@ static void
 pump(const struct opts *o, struct ex_log *log, struct ex_out *out,
     struct tally *t)
 {
-	struct ex_log_rec r;
-	uint64_t left = o->limit, nrec = 0, bytes = 0;
+	struct ex_log_span sp;
+	uint64_t left = o->limit, nrec = 0, bytes = 0, k;
 	int ifd = -1, ms = o->pollms ? o->pollms : 100;
 
 	if (o->follow && !o->pollms) {
@@ -269,19 +274,18 @@ pump(const struct opts *o, struct ex_log *log, struct ex_out *out,
 			ms = 1000;
 	}
 	while (left > 0 && !out->broken && !stopsig) {
-		if (ex_log_next(log, &r)) {
-			ex_out_rec(out, r.off, r.data, r.len, o->tagged);
-			if (nrec++ == 0)
-				t->first = r.off;
-			bytes += r.len + 1;
-			left--;
+		if ((k = ex_log_copy(log, out, left, o->tagged, &sp)) > 0) {
+			if (nrec == 0)
+				t->first = sp.first;
+			t->last = sp.last;
+			nrec += k;
+			bytes += sp.bytes;
+			left -= k;
 			continue;
 		}
 		if (!o->follow || ex_out_flush(out) < 0 || waitmore(log, ifd, ms))
 			break;
 	}
-	if (nrec > 0)
-		t->last = r.off;
 	t->nrec = nrec;
 	t->bytes = bytes;
 	if (ifd >= 0)
@@ -366,6 +370,12 @@ main(int argc, char *argv[])
 	ex_opt_init(argv[0], usage_lines);
 	ex_elapsed();
 	options(argc, argv, &o);
+	ex_kafka_verbose(o.verbose);
+	if (o.klog) {
+		argv = &o.klog;
+		argc = 1;
+		optind = 0;
+	}
 	if (o.list) {
 		list(&o, argv + optind, argc - optind);
 		return 0;

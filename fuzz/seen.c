@@ -2,7 +2,8 @@
  * libFuzzer harness for lib/seen.c: opening a seen-set whose files are
  * damaged.  Input: the first TABLE_LEN bytes are SEEN/table (a set of the
  * smallest size; fewer bytes give a truncated table), the rest is
- * SEEN/journal.  Opening must either fail with exit 65 (bad state: never
+ * SEEN/journal; an input of two tables or more makes a set of two slices,
+ * the next TABLE_LEN bytes being SEEN/slice.1.  Opening must either fail with exit 65 (bad state: never
  * 74, 1 or 75 on a healthy tmpfs, never a hang or a crash) or give a set
  * in which every key of the journal is found, to which a key can be added
  * and committed, and which, closed and opened again, still has it.  A
@@ -31,7 +32,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
 
-static char dir[64], set[80], table[96], journal[96];
+static char dir[64], set[80], table[96], slice1[96], journal[96];
 static jmp_buf back;
 static volatile int armed, status;
 static unsigned char preopen[1024]; /* descriptors open before any run */
@@ -54,6 +55,7 @@ init(void)
 	snprintf(dir, sizeof dir, "/dev/shm/seen-fuzz.%d", (int)getpid());
 	snprintf(set, sizeof set, "%s/set", dir);
 	snprintf(table, sizeof table, "%s/table", set);
+	snprintf(slice1, sizeof slice1, "%s/slice.1", set);
 	snprintf(journal, sizeof journal, "%s/journal", set);
 	if (mkdir(dir, 0700) < 0)
 		abort();
@@ -117,7 +119,7 @@ static void
 session(const uint8_t *data, size_t n, size_t tn)
 {
 	static const unsigned char zero[16];
-	unsigned char fp[EX_FP_LEN];
+	unsigned char fp[EX_KEY_FP];
 	struct ex_seen *s = ex_seen_open(set, 0);
 	uint64_t count;
 
@@ -151,6 +153,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 	if (mkdir(set, 0777) < 0)
 		abort();
 	put(table, data, tn);
+	if (n >= 2 * TABLE_LEN) {
+		put(slice1, data + tn, TABLE_LEN);
+		tn += TABLE_LEN;
+	}
 	put(journal, data + tn, n - tn);
 	if (setjmp(back) == 0) {
 		armed = 1;

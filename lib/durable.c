@@ -55,9 +55,10 @@ ex_fsync_dir(const char *path)
 	free(dir);
 }
 
-/* A temporary of path that nobody has yet: its name and descriptor. */
+/* A temporary of path that nobody has yet, opened with access acc
+ * (O_WRONLY or O_RDWR): its name and descriptor. */
 static int
-newtmp(const char *path, char **tmp)
+newtmp(const char *path, int acc, char **tmp)
 {
 	size_t n = strlen(path);
 	char *t = ex_malloc(n + sizeof TMP_SUFFIX + TMP_RAND);
@@ -77,8 +78,8 @@ newtmp(const char *path, char **tmp)
 		for (size_t i = 0; i < sizeof r; i++)
 			snprintf(t + n + sizeof TMP_SUFFIX - 1 + 2 * i, 3, "%02x",
 			    r[i]);
-		fd = open(t, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_NOCTTY | O_CLOEXEC, 0666);
+		fd = open(t, acc | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY |
+		    O_CLOEXEC, 0666);
 		if (fd >= 0 || errno != EEXIST)
 			break;
 	}
@@ -92,7 +93,7 @@ void
 ex_replace(const char *path, const void *data, size_t n)
 {
 	char *tmp;
-	int fd = newtmp(path, &tmp);
+	int fd = newtmp(path, O_WRONLY, &tmp);
 
 	if (ex_writeall(fd, data, n) < 0)
 		ex_die(EXIT_IO, "write: %s", tmp);
@@ -182,4 +183,27 @@ ex_sweep_tmp(const char *path)
 	}
 	closedir(d);
 	free(dir);
+}
+
+int
+ex_tmpfile(const char *path, char **tmp)
+{
+	return newtmp(path, O_RDWR, tmp);
+}
+
+void
+ex_install(int fd, const char *tmp, const char *path)
+{
+	ex_fsync(fd, tmp);
+	if (rename(tmp, path) < 0)
+		ex_die(EXIT_IO, "rename: %s to %s", tmp, path);
+	ex_fsync_dir(path);
+}
+
+void
+ex_remove(const char *path)
+{
+	if (unlink(path) < 0 && errno != ENOENT)
+		ex_die(EXIT_IO, "unlink: %s", path);
+	ex_fsync_dir(path);
 }

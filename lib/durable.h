@@ -45,4 +45,17 @@ int ex_state_open(const char *what, const char *path, int flags, mode_t mode);
  * remove a temporary that is about to be renamed. */
 void ex_sweep_tmp(const char *path);
 
+/*
+ * Files too big to build in memory (the seen-set's tables) are built in
+ * place, then committed like ex_replace's temporary file.  ex_tmpfile
+ * creates a new file beside path under a unique name (PATH.tmp.XXXXXXXX,
+ * O_CREAT | O_EXCL: never a file or link that was there before), open
+ * read-write; *tmp is its name, to free.  ex_install fsyncs fd, renames
+ * tmp over path and fsyncs the directory: the commit.  ex_remove unlinks
+ * path and fsyncs its directory.  All die 74 on failure.
+ */
+int ex_tmpfile(const char *path, char **tmp);
+void ex_install(int fd, const char *tmp, const char *path);
+void ex_remove(const char *path);
+
 #endif

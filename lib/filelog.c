@@ -1369,6 +1369,35 @@ fl_next(struct ex_log *l, struct ex_log_rec *out)
 	return 1;
 }
 
+/* The common case a buffer at a time: the whole lines the reader holds,
+ * from the start on, are records of their own, one after another, and
+ * are written in one call.  Anything else is fl_next's. */
+static uint64_t
+fl_copy(struct ex_log *l, struct ex_out *o, uint64_t max, int tagged,
+    struct ex_log_span *sp)
+{
+	struct flog *f = (struct flog *)l;
+	struct reader *c = &f->cur;
+	uint64_t off = c->first + c->rec, k = max;
+	const char *p;
+	size_t n, used;
+
+	if (f->fast && off >= f->start && (n = ex_rd_pending(&c->r, &p)) > 0 &&
+	    (used = ex_out_lines(o, p, n, off, &k, tagged), k > 0)) {
+		ex_rd_consume(&c->r, k, used);
+		c->rec += k;
+		if (c->base + c->r.consumed >= c->nextcp) {
+			c->pos = c->base + c->r.consumed;
+			checkpoint(f, c);
+		}
+		sp->first = off;
+		sp->last = off + k - 1;
+		sp->bytes = used;
+		return k;
+	}
+	return ex_log_copy1(l, o, tagged, sp);
+}
+
 static void
 fl_wait(struct ex_log *l, struct ex_log_wait *w)
 {
@@ -1472,7 +1501,7 @@ fl_close(struct ex_log *l)
 }
 
 static const struct ex_log_ops ops = {
-	fl_seek, fl_next, fl_wait, fl_stand, fl_close
+	fl_seek, fl_next, fl_wait, fl_stand, fl_close, fl_copy
 };
 
 struct ex_log *

@@ -588,8 +588,10 @@ member:
 	goto value;
 }
 
-int
-ex_json_get(const char *doc, size_t n, const char *name, size_t namelen,
+/* The strict scanner: every document, and the reference for every
+ * answer and every reason. */
+static int
+strict(const char *doc, size_t n, const char *name, size_t namelen,
     struct ex_json_buf *scratch, const char **val, size_t *vlen,
     const char **why)
 {
@@ -623,4 +625,262 @@ ex_json_get(const char *doc, size_t n, const char *name, size_t namelen,
 	default:
 		return EX_JSON_FOUND;
 	}
+}
+
+#ifndef EX_JSON_STRICT_ONLY
+/*
+ * The fast path: what a log line usually is, a document nested at most 63
+ * deep whose strings are printable ASCII (0x20 to 0x7f) without a
+ * backslash and whose whitespace is spaces.  There a string is simply the
+ * bytes between two quotes, so the scan needs neither escapes nor UTF-8.
+ * It reads the document in place, sixteen bytes at a time where it can
+ * (a copy would cost more: loads across the copy's stores stall), and
+ * decides only valid documents, with the strict scanner's answer;
+ * anything else (an error included) it hands to the strict scanner,
+ * which then says why.  fuzz/json.c holds the two to the same answers.
+ */
+
+#define FAST_UNSURE (-1)
+
+/* The byte at i, or NUL past the end (NUL ends every scan below). */
+#define AT(i) ((i) < n ? d[i] : 0)
+
+/* The closing quote of the string whose opening quote is at i, or 0 if
+ * the string holds a byte outside the fast path's alphabet or does not
+ * end before the document does. */
+static inline size_t
+fast_string(const unsigned char *d, size_t n, size_t i)
+{
+	i++;
+#ifdef __SSE2__
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(d + i));
+		/* a signed "less than space" catches control characters and
+		 * every byte of 0x80 and above at once */
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+		    _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+		    _mm_cmplt_epi8(x, _mm_set1_epi8(' '))));
+
+		if (m) {
+			i += (size_t)__builtin_ctz(m);
+			return d[i] == '"' ? i : 0;
+		}
+	}
+#endif
+	for (; i < n; i++) {
+		unsigned char c = d[i];
+
+		if (c == '"')
+			return i;
+		if (c < 0x20 || c >= 0x80 || c == '\\')
+			return 0;
+	}
+	return 0;
+}
+
+/* How many digits start at i. */
+static inline size_t
+fast_digits(const unsigned char *d, size_t n, size_t i)
+{
+	const uint64_t ones = 0x0101010101010101u;
+	size_t k = i;
+
+	for (; k + 8 <= n; k += 8) {
+		uint64_t x, m;
+
+		memcpy(&x, d + k, 8);
+		x ^= ones * '0'; /* the digits become 0 to 9 */
+		/* the high bit set in each byte that is not a digit; a carry
+		 * leaves only bytes after the first such one */
+		m = (x | (x + ones * 0x76)) & (ones * 0x80);
+		if (m)
+			return k + (size_t)__builtin_ctzll(m) / 8 - i;
+	}
+	while (k < n && is_digit(d[k]))
+		k++;
+	return k - i;
+}
+
+static int
+fast(const char *doc, size_t n, const char *name, size_t namelen,
+    const char **val, size_t *vlen, const char **why)
+{
+	const unsigned char *d = (const unsigned char *)doc;
+	uint64_t stack = 0; /* bit d: level d + 1 is an object */
+	size_t i = 0, j, k, vstart = 0, vend = 0;
+	unsigned depth = 0;
+	int kind = V_NONE, want = 0;
+	const char *missing = NULL;
+
+#define SKIP() while (AT(i) == ' ') i++
+	SKIP();
+	if (AT(i) != '{')
+		return FAST_UNSURE;
+	goto open_object;
+
+value:
+	switch (AT(i)) {
+	case '"':
+		if (!(j = fast_string(d, n, i)))
+			return FAST_UNSURE;
+		if (want) {
+			kind = V_STRING;
+			vstart = i + 1;
+			vend = j;
+		}
+		i = j + 1;
+		break;
+	case '{':
+		if (want) {
+			kind = V_OTHER;
+			missing = kind_why('{');
+		}
+	open_object:
+		if (depth == 63)
+			return FAST_UNSURE;
+		stack |= UINT64_C(1) << depth;
+		depth++;
+		want = 0;
+		i++;
+		SKIP();
+		if (AT(i) == '}') {
+			i++;
+			depth--;
+			break;
+		}
+		goto member;
+	case '[':
+		if (want) {
+			kind = V_OTHER;
+			missing = kind_why('[');
+		}
+		if (depth == 63)
+			return FAST_UNSURE;
+		stack &= ~(UINT64_C(1) << depth);
+		depth++;
+		want = 0;
+		i++;
+		SKIP();
+		if (AT(i) == ']') {
+			i++;
+			depth--;
+			break;
+		}
+		goto value;
+	case '-': case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		j = i;
+		if (d[i] == '-')
+			i++;
+		if (AT(i) == '0')
+			i++;
+		else if ((k = fast_digits(d, n, i)))
+			i += k;
+		else
+			return FAST_UNSURE;
+		if (AT(i) == '.') {
+			if (!(k = fast_digits(d, n, i + 1)))
+				return FAST_UNSURE;
+			i += 1 + k;
+		}
+		if ((AT(i) | 0x20) == 'e') {
+			i++;
+			if (AT(i) == '+' || AT(i) == '-')
+				i++;
+			if (!(k = fast_digits(d, n, i)))
+				return FAST_UNSURE;
+			i += k;
+		}
+		if (want) {
+			kind = V_NUMBER;
+			vstart = j;
+			vend = i;
+		}
+		break;
+	case 't':
+	case 'n':
+		if (n - i < 4 ||
+		    memcmp(d + i, d[i] == 't' ? "true" : "null", 4) != 0)
+			return FAST_UNSURE;
+		goto literal;
+	case 'f':
+		if (n - i < 5 || memcmp(d + i, "false", 5) != 0)
+			return FAST_UNSURE;
+		i++;
+	literal:
+		if (want) {
+			kind = V_OTHER;
+			missing = kind_why((char)d[i]);
+		}
+		i += 4;
+		break;
+	default:
+		return FAST_UNSURE;
+	}
+	want = 0;
+
+after_value:
+	SKIP();
+	if (depth == 0) {
+		if (i != n)
+			return FAST_UNSURE;
+		switch (kind) {
+		case V_NONE:
+			*why = "no such top-level member";
+			return EX_JSON_MISSING;
+		case V_OTHER:
+			*why = missing;
+			return EX_JSON_MISSING;
+		default:
+			*val = doc + vstart;
+			*vlen = vend - vstart;
+			return EX_JSON_FOUND;
+		}
+	}
+	if (AT(i) == ',') {
+		i++;
+		SKIP();
+		if (stack >> (depth - 1) & 1)
+			goto member;
+		goto value;
+	}
+	if (AT(i) == ((stack >> (depth - 1) & 1) ? '}' : ']')) {
+		i++;
+		depth--;
+		goto after_value;
+	}
+	return FAST_UNSURE;
+
+member:
+	if (AT(i) != '"' || !(j = fast_string(d, n, i)))
+		return FAST_UNSURE;
+	if (depth == 1 && kind == V_NONE && j - i - 1 == namelen &&
+	    memcmp(d + i + 1, name, namelen) == 0)
+		want = 1;
+	i = j + 1;
+	SKIP();
+	if (AT(i) != ':')
+		return FAST_UNSURE;
+	i++;
+	SKIP();
+	goto value;
+#undef SKIP
+}
+#undef AT
+
+#endif
+
+int
+ex_json_get(const char *doc, size_t n, const char *name, size_t namelen,
+    struct ex_json_buf *scratch, const char **val, size_t *vlen,
+    const char **why)
+{
+#ifndef EX_JSON_STRICT_ONLY
+	int r = fast(doc, n, name, namelen, val, vlen, why);
+
+	if (r != FAST_UNSURE)
+		return r;
+#endif
+	return strict(doc, n, name, namelen, scratch, val, vlen, why);
 }

@@ -40,6 +40,12 @@
  *    which looks again — for new records, and for a file log for rotation
  *    and truncation — and may return 0 again.
  *
+ *  - ex_log_copy writes the next records to an output stream instead, as
+ *    many as are at hand up to a count, exactly as ex_log_next and
+ *    ex_out_rec would one by one, and ends where ex_log_next would.  A
+ *    kind of log may do it faster (the file log writes a buffer of lines
+ *    in one call); one that does not is read one record a call.
+ *
  *  - ex_log_stand (logcat -L) says where the log stands without reading
  *    records: per log the arguments make (a file log is one; a topic is one
  *    per partition), its name, the first offset still present, the offset
@@ -56,6 +62,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "out.h"
 #include "store.h"
 
 /* ex_log_open flags */
@@ -69,6 +76,12 @@ struct ex_log_rec {
 	uint64_t off;
 	const char *data; /* the payload, without its LF */
 	size_t len;
+};
+
+/* What one ex_log_copy wrote. */
+struct ex_log_span {
+	uint64_t first, last;     /* offsets of its first and last record */
+	uint64_t bytes;           /* payload bytes, and one a record for LF */
 };
 
 /* What EX_LOG_FOLLOW waits on at the end: any of these may mean more. */
@@ -99,6 +112,9 @@ struct ex_log_ops {
 	void (*wait)(struct ex_log *, struct ex_log_wait *);
 	int (*stand)(struct ex_log *, size_t i, struct ex_log_stand *);
 	void (*close)(struct ex_log *);
+	/* may be NULL: ex_log_copy then calls next */
+	uint64_t (*copy)(struct ex_log *, struct ex_out *, uint64_t max,
+	    int tagged, struct ex_log_span *);
 };
 
 struct ex_log {
@@ -126,6 +142,12 @@ ex_log_next(struct ex_log *l, struct ex_log_rec *r)
 	return l->ops->next(l, r);
 }
 
+/* Write up to max records (max > 0) to o, tagged or not, as ex_out_rec
+ * writes them: those at hand, and at least one unless the log is at its
+ * end (see ex_log_next).  Returns how many, and *sp says which. */
+uint64_t ex_log_copy(struct ex_log *l, struct ex_out *o, uint64_t max,
+    int tagged, struct ex_log_span *sp);
+
 void ex_log_wait(struct ex_log *l, struct ex_log_wait *w);
 
 /* The stand of the i-th log the names make: 1, or 0 when there is none. */
@@ -135,6 +157,11 @@ int ex_log_stand(struct ex_log *l, size_t i, struct ex_log_stand *st);
  * (bad gzip data, a segment gone under -r error), it calls fn(ctx), so
  * that the records already handed out reach their reader first. */
 void ex_log_onfatal(struct ex_log *l, void (*fn)(void *), void *ctx);
+
+/* For implementations: one record, by ex_log_next, written and told as
+ * ex_log_copy writes and tells it; 0 at the end. */
+uint64_t ex_log_copy1(struct ex_log *l, struct ex_out *o, int tagged,
+    struct ex_log_span *sp);
 
 /* For implementations: call the hook of ex_log_onfatal, if any. */
 void ex_log_fatal(struct ex_log *l);

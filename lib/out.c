@@ -22,6 +22,7 @@ ex_out_init(struct ex_out *o, int fd, const char *name)
 	o->broken = 0;
 	o->written = 0;
 	o->waitfd = -1;
+	o->tagoff = 0;
 	o->taglen = 0;
 }
 
@@ -122,37 +123,42 @@ ex_out_write(struct ex_out *o, const void *p, size_t n)
 	o->len += n;
 }
 
-/* o->tag becomes the tag of off: the previous one plus 1 when it can. */
-static void
-nexttag(struct ex_out *o, uint64_t off)
+/* The tag tag[0..len) ("123<TAB>") plus one; returns its new length. */
+static size_t
+plus1(char *tag, size_t len)
 {
 	size_t i;
 
-	if (o->taglen == 0 || off != o->tagoff + 1) {
-		o->taglen = ex_tag_fmt(o->tag, off);
-		o->tagoff = off;
-		return;
-	}
-	o->tagoff = off;
-	for (i = o->taglen - 1; i > 0 && o->tag[i - 1] == '9'; i--)
-		o->tag[i - 1] = '0';
+	for (i = len - 1; i > 0 && tag[i - 1] == '9'; i--)
+		tag[i - 1] = '0';
 	if (i > 0) {
-		o->tag[i - 1]++;
-		return;
+		tag[i - 1]++;
+		return len;
 	}
-	memmove(o->tag + 1, o->tag, o->taglen); /* 99 -> 100 */
-	o->tag[0] = '1';
-	o->taglen++;
+	memmove(tag + 1, tag, len); /* 99 -> 100 */
+	tag[0] = '1';
+	return len + 1;
+}
+
+/* o->tag becomes the tag of off: the previous one plus 1 when it can. */
+void
+ex_out_tag(struct ex_out *o, uint64_t off)
+{
+	if (o->taglen == 0 || off != o->tagoff + 1)
+		o->taglen = ex_tag_fmt(o->tag, off);
+	else
+		o->taglen = plus1(o->tag, o->taglen);
+	o->tagoff = off;
 }
 
 void
-ex_out_rec(struct ex_out *o, uint64_t off, const char *payload, size_t n,
+ex_out_rec_more(struct ex_out *o, uint64_t off, const char *payload, size_t n,
     int tagged)
 {
 	if (tagged) {
 		if (o->cap - o->len < EX_TAG_MAX)
 			ex_out_flush(o);
-		nexttag(o, off);
+		ex_out_tag(o, off);
 		memcpy(o->buf + o->len, o->tag, o->taglen);
 		o->len += o->taglen;
 	}
@@ -160,4 +166,73 @@ ex_out_rec(struct ex_out *o, uint64_t off, const char *payload, size_t n,
 	if (o->len == o->cap)
 		ex_out_flush(o);
 	o->buf[o->len++] = '\n';
+}
+
+size_t
+ex_out_lines(struct ex_out *o, const char *p, size_t n, uint64_t off,
+    uint64_t *count, int tagged)
+{
+	const char *s = p, *e = p + n, *lf;
+	uint64_t k = 0, max = *count;
+	char tag[EX_OUT_TAGCOPY], *d;
+	size_t tl, len;
+
+	if (!tagged) {
+		/* the lines as they are: find where the last one ends, and
+		 * copy them all at once */
+		while (k < max && (lf = memchr(s, '\n', (size_t)(e - s)))) {
+			s = lf + 1;
+			k++;
+		}
+		ex_out_write(o, p, (size_t)(s - p));
+		*count = k;
+		return (size_t)(s - p);
+	}
+	/*
+	 * ex_out_rec's work, with what it keeps in o held in locals (the
+	 * compiler would reload o after every memcpy).  The next tag is made
+	 * as soon as this one is copied, not just before it is copied again:
+	 * a tag read right after one of its digits was stored would wait for
+	 * the store.  One loop finds and copies: the search for the next LF
+	 * runs while the copy of this line is still under way.
+	 */
+	ex_out_tag(o, off);
+	memcpy(tag, o->tag, sizeof tag);
+	tl = o->taglen;
+	d = o->buf + o->len;
+	while (k < max && (lf = memchr(s, '\n', (size_t)(e - s)))) {
+		len = (size_t)(lf - s) + 1; /* with its LF */
+		if ((size_t)(o->buf + o->cap - d) <= len + EX_OUT_TAGCOPY) {
+			o->len = (size_t)(d - o->buf);
+			ex_out_flush(o);
+			if (len + EX_OUT_TAGCOPY >= o->cap) {
+				/* longer than the buffer: written through */
+				ex_out_rec_more(o, off + k, s, len - 1, 1);
+				d = o->buf + o->len;
+				tl = plus1(tag, tl);
+				s = lf + 1;
+				k++;
+				continue;
+			}
+			d = o->buf;
+		}
+		memcpy(d, tag, EX_OUT_TAGCOPY);
+		d += tl;
+		if (tag[tl - 2] != '9')
+			tag[tl - 2]++;
+		else
+			tl = plus1(tag, tl);
+		memcpy(d, s, len);
+		d += len;
+		s = lf + 1;
+		k++;
+	}
+	o->len = (size_t)(d - o->buf);
+	/* o's tag is the last one written, as ex_out_rec leaves it */
+	if (k > 0) {
+		o->tagoff = off + k - 1;
+		o->taglen = ex_tag_fmt(o->tag, o->tagoff);
+	}
+	*count = k;
+	return (size_t)(s - p);
 }

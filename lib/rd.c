@@ -88,7 +88,7 @@ ex_rd_ready(struct ex_rd *r)
 }
 
 int
-ex_rd_line(struct ex_rd *r, char **line, size_t *len)
+ex_rd_line_more(struct ex_rd *r, char **line, size_t *len)
 {
 	char *lf;
 
@@ -129,6 +129,15 @@ ex_rd_pending(const struct ex_rd *r, const char **p)
 {
 	*p = r->buf + r->pos;
 	return r->end - r->pos;
+}
+
+void
+ex_rd_consume(struct ex_rd *r, uint64_t nlines, size_t n)
+{
+	r->pos += n;
+	r->lineno += nlines;
+	r->consumed += n;
+	r->tail = 0;
 }
 
 uint64_t

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 /* A byte source with read(2)'s contract: >0 bytes, 0 at EOF, -1 and errno
@@ -38,10 +39,33 @@ void ex_rd_init_fill(struct ex_rd *r, ex_fill_fn *fill, void *ctx,
     const char *name);
 void ex_rd_free(struct ex_rd *r);
 
+/* ex_rd_line's own part for when no whole line is buffered. */
+int ex_rd_line_more(struct ex_rd *r, char **line, size_t *len);
+
 /* Next line, without its LF, reading (and blocking) as needed.  Returns
- * EX_RD_LINE; EX_RD_PARTIAL with the unterminated tail at end of input
- * (consumed: the next call returns EX_RD_EOF); or EX_RD_EOF. */
-int ex_rd_line(struct ex_rd *r, char **line, size_t *len);
+ * EX_RD_LINE, the LF still in the buffer at (*line)[*len] for a caller
+ * that copies the line with it; EX_RD_PARTIAL with the unterminated tail
+ * at end of input (consumed: the next call returns EX_RD_EOF); or
+ * EX_RD_EOF.  Inline: a line already buffered, which is nearly every
+ * line, costs a memchr and no call, and every tool reads through it. */
+static inline int
+ex_rd_line(struct ex_rd *r, char **line, size_t *len)
+{
+	size_t from = r->scan > r->pos ? r->scan : r->pos;
+	char *lf = memchr(r->buf + from, '\n', r->end - from);
+
+	if (!lf) {
+		r->scan = r->end; /* none in what is buffered */
+		return ex_rd_line_more(r, line, len);
+	}
+	*line = r->buf + r->pos;
+	*len = (size_t)(lf - *line);
+	r->tail = 0;
+	r->pos = (size_t)(lf - r->buf) + 1;
+	r->lineno++;
+	r->consumed += *len + 1;
+	return EX_RD_LINE;
+}
 
 /* Skip up to n complete lines without handing them out: LFs are counted
  * with memchr over whole buffers, no per-line work, and the buffer does
@@ -59,6 +83,12 @@ void ex_rd_resume(struct ex_rd *r);
  * ex_rd_resume, an unterminated tail among them): *p points into the
  * buffer, valid until the next call on r. */
 size_t ex_rd_pending(const struct ex_rd *r, const char **p);
+
+/* Hand out, as ex_rd_line would one by one, the first nlines whole lines
+ * of what ex_rd_pending shows, n bytes with their LFs: for a caller that
+ * takes lines straight from the buffer (ex_out_lines) rather than one
+ * call a line.  lineno and consumed count them. */
+void ex_rd_consume(struct ex_rd *r, uint64_t nlines, size_t n);
 
 /* Nonzero when ex_rd_line would return without a system call. */
 int ex_rd_ready(struct ex_rd *r);

@@ -3,13 +3,15 @@
  * (lock.h: held by the pipeline's process group, so the stages of one
  * pipeline are one consumer and a second pipeline is refused while any
  * process of the first lives).  Other kinds of store plug in behind the
- * same calls through ops.
+ * same calls through ops: a kafka:// name is a consumer group's offset
+ * (kafka.h).
  */
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "durable.h"
 #include "err.h"
+#include "kafka.h"
 #include "lock.h"
 #include "offfile.h"
 #include "store.h"
@@ -25,6 +27,7 @@ struct ex_store {
 	const char *name;
 	int lockfd; /* -1 with EX_STORE_PEEK */
 	int swept;  /* the temporaries a crash left were removed */
+	struct ex_kstore *k; /* a Kafka store */
 };
 
 static int
@@ -56,6 +59,28 @@ static const struct ex_store_ops file_ops = {
 	file_read, file_write, file_close
 };
 
+static int
+kafka_read(struct ex_store *s, uint64_t *off)
+{
+	return ex_kstore_read(s->k, off);
+}
+
+static void
+kafka_write(struct ex_store *s, uint64_t off)
+{
+	ex_kstore_write(s->k, off);
+}
+
+static void
+kafka_close(struct ex_store *s)
+{
+	ex_kstore_close(s->k);
+}
+
+static const struct ex_store_ops kafka_ops = {
+	kafka_read, kafka_write, kafka_close
+};
+
 struct ex_store *
 ex_store_open(const char *name, int flags)
 {
@@ -68,6 +93,13 @@ ex_store_open(const char *name, int flags)
 	s->name = name;
 	s->lockfd = -1;
 	s->swept = 0;
+	if (ex_kafka_name(name)) {
+		s->ops = &kafka_ops;
+		s->k = ex_kstore_open(name,
+		    (flags & EX_STORE_WAIT ? EX_KSTORE_WAIT : 0) |
+		    (flags & EX_STORE_PEEK ? EX_KSTORE_PEEK : 0));
+		return s;
+	}
 	if (!(flags & EX_STORE_PEEK))
 		s->lockfd = ex_lock(name, EX_LOCK_GROUP |
 		    (flags & EX_STORE_WAIT ? EX_LOCK_WAIT : 0));

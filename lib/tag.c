@@ -36,7 +36,8 @@ off_check(const char *s, size_t n, uint64_t *off)
 
 		if (d > 9)
 			return OFF_NOTDEC;
-		if (v > (EX_OFF_MAX - d) / 10)
+		/* 18 digits cannot pass 2^63-1: no division for them */
+		if (i >= 18 && v > (EX_OFF_MAX - d) / 10)
 			return OFF_BIG;
 		v = v * 10 + d;
 	}

@@ -409,3 +409,114 @@ flipbit() {
 	assert_not_exist gone.tmp
 	tally badstate 2
 }
+
+# ---- windowed seen-sets ---------------------------------------------------------
+
+# windowset: seen/ of three slices, a at 1000, b at 1030 and c at 1060
+# under -W 100 (table, slice.1, slice.2), copied to wgood/; in holds a b c.
+windowset() {
+	for s in a:1000 b:1030 c:1060; do
+		printf '0\t%s\n' "${s%:*}" |
+		    EXACTLY_NOW=${s#*:} dedup -W 100 -s seen >/dev/null
+	done
+	assert_equal "$(ls seen | tr '\n' ' ')" 'journal slice.1 slice.2 table '
+	cp -a seen wgood
+	printf '0\ta\n1\tb\n2\tc\n' >in
+}
+
+# files DIR: every file of DIR with a checksum of its bytes.
+files() {
+	find "$1" | sort | while read -r p; do
+		if [ -L "$p" ]; then echo "$p -> $(readlink "$p")"
+		elif [ -f "$p" ]; then echo "$p $(md5sum <"$p")"
+		else echo "$p $(stat -c %F "$p")"; fi
+	done
+}
+
+# wrefused MESSAGE: dedup -W on seen/ exits 65 saying exactly MESSAGE,
+# writing nothing and leaving seen/ as it was; then seen/ is made good.
+wrefused() {
+	local before
+	before=$(files seen)
+	run -65 --separate-stderr env EXACTLY_NOW=1070 dedup -W 100 -s seen <in
+	assert_output ''
+	assert_equal "$stderr" "$1"
+	assert_equal "$(files seen)" "$before"
+	rm -rf seen && cp -a wgood seen
+}
+
+@test "a windowed set's slice cut short, damaged, foreign or misnamed is refused, nothing written" {
+	windowset
+	truncate -s 5000 seen/slice.1
+	wrefused 'dedup: seen/slice.1: truncated: 5000 bytes, its header says 20480'
+	printf 'XXXX' | dd of=seen/slice.1 bs=1 seek=20 conv=notrunc status=none
+	printf 'XXXX' | dd of=seen/slice.1 bs=1 seek=532 conv=notrunc status=none
+	wrefused 'dedup: seen/slice.1: corrupt header (bad checksum)'
+	for s in a:1000 b:1030; do
+		printf '0\t%s\n' "${s%:*}" |
+		    EXACTLY_NOW=${s#*:} dedup -W 100 -s other >/dev/null
+	done
+	cp other/slice.1 seen/slice.1
+	wrefused 'dedup: seen/slice.1: slice of another seen-set'
+	cp seen/slice.1 seen/slice.5
+	wrefused 'dedup: seen/slice.5: its header says slice 1'
+	# a v1 header (slice 0) in a slice's place
+	cp seen/table seen/slice.1
+	wrefused 'dedup: seen/slice.1: its header says slice 0'
+	tally badstate 5
+}
+
+@test "a windowed set without one of its slices is refused, whichever it is" {
+	windowset
+	rm seen/slice.2
+	wrefused 'dedup: seen/journal: journal of slice 2, which the set lacks'
+	rm seen/slice.1
+	wrefused 'dedup: seen/slice.1: missing from the seen-set'
+	# the oldest too: slices go only when their drop is recorded
+	rm seen/table
+	wrefused 'dedup: seen/table: missing from the seen-set'
+	tally badstate 3
+}
+
+@test "a slice whose drop a crash interrupted is removed at open; the keys of the others stay" {
+	windowset
+	# at 1120 slice 0 (a, last commit 1000) is dropped
+	cp -a seen before
+	EXACTLY_NOW=1120 dedup -W 100 -s seen </dev/null
+	assert_equal "$(ls seen | tr '\n' ' ')" 'journal slice.1 slice.2 slice.3 '
+	# the state a crash leaves after the drop was recorded, before the
+	# unlink: slice 0 back, below the oldest the newest slice names
+	cp before/table seen/table
+	run -0 env EXACTLY_NOW=1120 dedup -W 100 -s seen <in
+	assert_output "$(printf '0\ta')"
+	assert_equal "$(ls seen | tr '\n' ' ')" 'journal slice.1 slice.2 slice.3 '
+}
+
+@test "links and FIFOs inside a seen-set are refused, never followed, never waited on" {
+	goodset
+	mkdir elsewhere && cp good/journal elsewhere/journal
+	rm seen/journal && ln -s ../elsewhere/journal seen/journal
+	run -65 --separate-stderr dedup -s seen <in
+	assert_output ''
+	assert_equal "$stderr" 'dedup: seen/journal: not a regular file'
+	cmp good/journal elsewhere/journal
+	rm -rf seen && cp -a good seen
+	rm seen/table && mkfifo seen/table
+	run -65 --separate-stderr timeout 10 dedup -s seen <in
+	assert_output ''
+	assert_equal "$stderr" 'dedup: seen/table: not a regular file'
+	assert [ -p seen/table ]
+	tally badstate 2
+}
+
+@test "what a crash left in a seen-set: its temporary files removed at open, nothing else touched" {
+	goodset
+	head -c 100000 /dev/urandom >seen/table.tmp.0123abcd
+	head -c 100 /dev/urandom >seen/slice.3.tmp.ffffffff
+	head -c 100 /dev/urandom >seen/table.tmp
+	echo notes >seen/README
+	run -0 dedup -s seen <in
+	assert_output ''
+	assert_equal "$(ls seen | tr '\n' ' ')" 'README journal table '
+	assert_equal "$(cat seen/README)" notes
+}

@@ -8,7 +8,7 @@ teardown() {
 	pl_cleanup
 }
 
-USAGE='usage: dedup [-epvw] -s seenfile [-k name | -f field [-d delim]] [-m pass|drop] [-n count] [-t ms] [-- command [arg ...]]'
+USAGE='usage: dedup [-epvw] -s seenfile [-k name | -f field [-d delim]] [-m pass|drop] [-n count] [-t ms] [-W age] [-- command [arg ...]]'
 
 # --- usage -------------------------------------------------------------------
 

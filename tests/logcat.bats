@@ -99,6 +99,35 @@ USAGE='usage: logcat [-Fpv] [-n count] [-o offsetfile | -s offset] [-r earliest|
 	assert_output "$(printf '1\tnext')"
 }
 
+@test "lines of every length across many reads, tagged as awk numbers them, at every -s and -n" {
+	# lines from empty to a few hundred bytes, and a few longer than an
+	# output buffer, over several of logcat's reads: every one whole,
+	# every tag right (the digits roll over at 10, 100, 1000, 10000)
+	awk 'BEGIN { srand(7); for (i = 0; i < 30000; i++) {
+		n = (i % 7919 == 0) ? 150000 + i : int(rand() * rand() * 400)
+		s = ""; while (length(s) < n) s = s sprintf("%d,", i)
+		print substr(s, 1, n) } }' >log
+	awk '{ print NR - 1 "\t" $0 }' log >want
+	logcat log >got
+	cmp got want
+	logcat -p log >got
+	cmp got log
+	for s in 0 9 99 999 9999 12345 29999; do
+		for n in 1 2 1000 25000; do
+			logcat -s "$s" -n "$n" log >got
+			tail -n +$((s + 1)) want | head -n "$n" >want.sn
+			cmp got want.sn
+		done
+	done
+	# where a committed offset was left by an earlier run: the same
+	echo 0 >off
+	logcat -o off -n 10007 log >got
+	head -n 10007 want | cmp - got
+	echo 10007 >off
+	logcat -o off log >got
+	tail -n +10008 want | cmp - got
+}
+
 # --- the unterminated last line -----------------------------------------------
 
 @test "an unterminated last line is held back until it is complete" {

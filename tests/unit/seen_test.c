@@ -1,0 +1,304 @@
+/*
+ * seen_test — lib/seen.c and lib/fpset.c through their interfaces: keys
+ * pending until committed, committed keys found again after a reopen,
+ * growth inside a batch and across runs, an uncommitted batch leaving
+ * nothing behind, the window's slices on a clock set by EXACTLY_NOW, and
+ * the in-memory set against a plain reference under random adds and
+ * deletes.
+ */
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "fpset.h"
+#include "seen.h"
+#include "unit.h"
+
+static char dir[64], set[96];
+
+/* The fingerprint of key number i under s. */
+static void
+fp_of(const struct ex_seen *s, unsigned i, unsigned char *fp)
+{
+	char k[32];
+	int n = snprintf(k, sizeof k, "key-%u", i);
+
+	ex_seen_fp(s, k, (size_t)n, fp);
+}
+
+/* How many of keys lo..hi-1 s holds. */
+static unsigned
+held(const struct ex_seen *s, unsigned lo, unsigned hi)
+{
+	unsigned char fp[EX_KEY_FP];
+	unsigned n = 0;
+
+	for (unsigned i = lo; i < hi; i++) {
+		fp_of(s, i, fp);
+		n += (unsigned)ex_seen_has(s, fp);
+	}
+	return n;
+}
+
+static void
+add_range(struct ex_seen *s, unsigned lo, unsigned hi)
+{
+	unsigned char fp[EX_KEY_FP];
+
+	for (unsigned i = lo; i < hi; i++) {
+		fp_of(s, i, fp);
+		CHECK(ex_seen_add(s, fp) == 1);
+		CHECK(ex_seen_add(s, fp) == 0);
+	}
+}
+
+/* Files in the set's directory whose name holds ".tmp.". */
+static int
+tmpfiles(void)
+{
+	DIR *d = opendir(set);
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d)))
+		n += strstr(e->d_name, ".tmp.") != NULL;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void
+rmset(void)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.lock'", set, set);
+	if (system(cmd) != 0)
+		abort();
+}
+
+static void
+pending_then_committed(void)
+{
+	struct ex_seen *s = ex_seen_open(set, 0);
+
+	CHECK_U64(ex_seen_count(s), 0);
+	add_range(s, 0, 100);
+	CHECK_U64(ex_seen_pending(s), 100);
+	CHECK_U64(held(s, 0, 100), 100);
+	ex_seen_commit(s);
+	CHECK_U64(ex_seen_pending(s), 0);
+	CHECK_U64(ex_seen_count(s), 100);
+	/* pending keys not committed are dropped at close */
+	add_range(s, 100, 150);
+	ex_seen_close(s);
+	s = ex_seen_open(set, 0);
+	CHECK_U64(ex_seen_count(s), 100);
+	CHECK_U64(held(s, 0, 100), 100);
+	CHECK_U64(held(s, 100, 150), 0);
+	ex_seen_close(s);
+	rmset();
+}
+
+/* Growth, its tables built in memory (the default for small ones) or in
+ * temporary files (as for big sets, EXACTLY_BUILD_MEM=0). */
+static void
+growth(int infile)
+{
+	struct ex_seen *s;
+	struct stat st;
+	char t[128];
+
+	if (infile)
+		setenv("EXACTLY_BUILD_MEM", "0", 1);
+	s = ex_seen_open(set, 0);
+	/* one batch through several doublings */
+	add_range(s, 0, 20000);
+	CHECK(tmpfiles() == infile);
+	CHECK_U64(ex_seen_pending(s), 20000);
+	CHECK_U64(held(s, 0, 20000), 20000);
+	ex_seen_commit(s);
+	CHECK(tmpfiles() == 0);
+	CHECK_U64(ex_seen_count(s), 20000);
+	snprintf(t, sizeof t, "%s/table", set);
+	CHECK(stat(t, &st) == 0 && st.st_size == 4096 + 16 * 32768);
+	/* a batch that must grow and is never committed leaves nothing */
+	add_range(s, 20000, 40000);
+	CHECK(tmpfiles() == infile);
+	ex_seen_close(s);
+	s = ex_seen_open(set, 0);
+	CHECK(tmpfiles() == 0);
+	CHECK_U64(ex_seen_count(s), 20000);
+	CHECK_U64(held(s, 20000, 40000), 0);
+	CHECK_U64(held(s, 0, 20000), 20000);
+	/* small commits go through the journal, many checkpoints on */
+	for (unsigned i = 20000; i < 120000; i += 1000) {
+		add_range(s, i, i + 1000);
+		ex_seen_commit(s);
+	}
+	ex_seen_close(s);
+	s = ex_seen_open(set, 0);
+	CHECK_U64(ex_seen_count(s), 120000);
+	CHECK_U64(held(s, 0, 120000), 120000);
+	CHECK(stat(t, &st) == 0 && st.st_size == 4096 + 16 * 262144);
+	ex_seen_close(s);
+	unsetenv("EXACTLY_BUILD_MEM");
+	rmset();
+}
+
+static struct ex_seen *
+open_at(long long t, int64_t window)
+{
+	char v[32];
+	struct ex_seen *s;
+
+	snprintf(v, sizeof v, "%lld", t);
+	setenv("EXACTLY_NOW", v, 1);
+	s = ex_seen_open(set, 0);
+	if (window)
+		ex_seen_window(s, window);
+	return s;
+}
+
+static void
+window(void)
+{
+	struct ex_seen *s;
+
+	/* window 100 s: a slice every 25 s */
+	s = open_at(1000, 100000);
+	add_range(s, 0, 10);
+	ex_seen_commit(s);
+	CHECK_U64(ex_seen_slices(s), 1);
+	ex_seen_close(s);
+	s = open_at(1024, 100000);
+	CHECK_U64(ex_seen_slices(s), 1);
+	add_range(s, 10, 20);
+	ex_seen_commit(s);
+	ex_seen_close(s);
+	s = open_at(1025, 100000);
+	CHECK_U64(ex_seen_slices(s), 2);
+	add_range(s, 20, 30);
+	ex_seen_commit(s);
+	CHECK_U64(ex_seen_count(s), 30);
+	ex_seen_close(s);
+	/* the first slice's last commit was at 1024 */
+	s = open_at(1123, 100000);
+	CHECK_U64(held(s, 0, 30), 30);
+	ex_seen_close(s);
+	s = open_at(1124, 100000);
+	CHECK_U64(held(s, 0, 20), 0);
+	CHECK_U64(held(s, 20, 30), 10);
+	CHECK_U64(ex_seen_count(s), 10);
+	ex_seen_close(s);
+	/* a clock set back: now is the latest commit, nothing forgotten */
+	s = open_at(500, 100000);
+	CHECK_U64(held(s, 20, 30), 10);
+	add_range(s, 30, 40);
+	ex_seen_commit(s);
+	ex_seen_close(s);
+	s = open_at(1124, 100000);
+	CHECK_U64(held(s, 30, 40), 10);
+	ex_seen_close(s);
+	/* a key found in no slice is added without looking again */
+	{
+		unsigned char fp[EX_KEY_FP];
+
+		s = open_at(1124, 100000);
+		fp_of(s, 1000, fp);
+		CHECK(!ex_seen_has(s, fp));
+		CHECK(ex_seen_add_absent(s, fp) == 1);
+		CHECK(ex_seen_has(s, fp));
+		CHECK(ex_seen_add(s, fp) == 0);
+		ex_seen_commit(s);
+		ex_seen_close(s);
+		s = open_at(1124, 100000);
+		CHECK(ex_seen_has(s, fp));
+		ex_seen_close(s);
+	}
+	/* without a window nothing goes, however late */
+	s = open_at(99999999, 0);
+	CHECK_U64(held(s, 20, 40), 20);
+	ex_seen_close(s);
+	/* and with one, everything */
+	s = open_at(99999999, 100000);
+	CHECK_U64(held(s, 0, 40), 0);
+	CHECK_U64(ex_seen_count(s), 0);
+	CHECK_U64(ex_seen_slices(s), 1);
+	ex_seen_close(s);
+	unsetenv("EXACTLY_NOW");
+	rmset();
+}
+
+/* The in-memory set against an array of flags, keys 0..N-1. */
+static void
+fpset(void)
+{
+	enum { N = 5000 };
+	static unsigned char in[N];
+	unsigned char fp[EX_KEY_FP];
+	struct ex_fpset f;
+	size_t n = 0;
+	uint64_t x = 88172645463325252u;
+
+	ex_fpset_init(&f);
+	for (int r = 0; r < 200000; r++) {
+		unsigned k;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		k = (unsigned)(x % N);
+		/* fingerprints that share home slots: only the low bits of
+		 * the first word differ much, so clusters form */
+		memset(fp, 0, sizeof fp);
+		fp[0] = (unsigned char)(k & 0x3f);
+		fp[8] = (unsigned char)(k >> 6);
+		fp[9] = (unsigned char)(k >> 14);
+		fp[15] = 1;
+		if (x >> 63) {
+			CHECK(ex_fpset_add(&f, fp) == !in[k]);
+			n += !in[k];
+			in[k] = 1;
+		} else {
+			CHECK(ex_fpset_del(&f, fp) == in[k]);
+			n -= in[k];
+			in[k] = 0;
+		}
+		if (r % 1000 == 0)
+			for (unsigned j = 0; j < N; j++) {
+				memset(fp, 0, sizeof fp);
+				fp[0] = (unsigned char)(j & 0x3f);
+				fp[8] = (unsigned char)(j >> 6);
+				fp[9] = (unsigned char)(j >> 14);
+				fp[15] = 1;
+				CHECK(ex_fpset_has(&f, fp) == in[j]);
+			}
+	}
+	CHECK_U64(f.n, n);
+	ex_fpset_clear(&f);
+	CHECK_U64(f.n, 0);
+	ex_fpset_free(&f);
+}
+
+int
+main(void)
+{
+	ex_setprog("seen_test");
+	snprintf(dir, sizeof dir, "/tmp/seen_test.XXXXXX");
+	if (!mkdtemp(dir))
+		abort();
+	snprintf(set, sizeof set, "%s/set", dir);
+	pending_then_committed();
+	growth(0);
+	growth(1);
+	window();
+	fpset();
+	rmdir(dir);
+	return unit_done("seen_test");
+}
