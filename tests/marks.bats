@@ -11,6 +11,7 @@
 # asserts which events the sink got and how often, and the offset file.
 
 load test_helper
+load seenset
 
 # retries N D FILE: N events, click_ids c0 .. c(N-1), then D retries of
 # the events c0 .. c(D-1), sent again by the producer: a log of N + D
@@ -486,21 +487,25 @@ all_there() {
 
 # sweep STAGES SEEDS: cron-like runs of "logcat -o off -n 50 events.log |
 # STAGES" ($CRASH a crashat -r with a seed drawn from the seed and the
-# run), again and again until the offset reaches the end of the log,
+# run, $NOW a clock in seconds from 1000 that moves on by one after each
+# run that got through), again and again until the offset reaches the end
+# of the log,
 # checking after every run that the offset file is whole and never went
 # back.  Each batch of 50 ends, now and then, in drops, so marks are
 # written and crashed around often.  Counts crashes in $CRASHES.
 sweep() {
-	local seed i
+	local seed i stages
 	for seed in $2; do
 		rm -rf off off.lock off.seg seen seen.lock
 		: >ledger
-		prev=0
+		prev=0 NOW=1000
 		for i in $(seq 300); do
-			run setsid -w sh -c "logcat -o off -n 50 events.log | ${1//\$CRASH/crashat -r 0.02 -S $((seed * 1000 + i))} >/dev/null"
+			stages=${1//\$CRASH/crashat -r 0.02 -S $((seed * 1000 + i))}
+			run setsid -w sh -c "logcat -o off -n 50 events.log | ${stages//\$NOW/$NOW} >/dev/null"
 			settle
 			RUNS=$((RUNS + 1))
 			[ "$status" = 137 ] && CRASHES=$((CRASHES + 1))
+			[ "$status" = 0 ] && NOW=$((NOW + 1))
 			at_end "seed $seed run $i" && break
 		done
 		all_there "$seed"
@@ -568,4 +573,118 @@ chaos_log() {
 	done
 	echo "# $kills kill -9 (runs of $ms ms)" >&3
 	[ "$kills" -ge 3 ]
+}
+
+# --- the same with a window (-W) ---------------------------------------------
+
+@test "-W: a tail of duplicates committed past is not read again once the window forgot its keys" {
+	retries 100 20 events.log
+	for mode in '-e' '-n 30'; do
+		rm -rf off off.seg seen
+		: >ledger
+		consume "EXACTLY_NOW=1000 dedup -W 100 -s seen -k click_id $mode -- ./sink | commit -a -o off"
+		assert_equal "$status" 0
+		assert_equal "$(cat off)" 120
+		lag_is 0
+		# long after, c0-c19 forgotten: the retries, committed past,
+		# are not read again, so never pass as new
+		consume "EXACTLY_NOW=2000 dedup -W 100 -s seen -k click_id $mode -- ./sink | commit -a -o off"
+		assert_equal "$status" 0
+		assert_equal "$(cat off)" 120
+		once_each 100 ledger
+		lag_is 0
+	done
+	no_marks ledger
+}
+
+@test "-W: crash right after a mark, the slice before it expired by the rerun: nothing lost, nothing twice" {
+	mid_retries
+	# 0-299 at 1000; then, at 1080, 300-599 (500-599 retries of 0-99,
+	# 80 s old: dropped, their mark committed) and the crash before 600
+	run setsid -w sh -c 'logcat -o off -n 300 events.log | EXACTLY_NOW=1000 dedup -W 100 -w -s seen -k click_id -e -- ./sink | commit -a -o off >/dev/null'
+	settle
+	assert_equal "$status" 0
+	assert_equal "$(cat off)" 300
+	mkfifo feed
+	setsid sh -c 'EXACTLY_NOW=1080 dedup -W 100 -w -s seen -k click_id -e -t 50 -- ./sink <feed | crashat 600 | commit -a -t 50 -o off >/dev/null' &
+	pid=$!
+	exec 5>feed
+	# not -o: the pipeline's commit holds off
+	logcat -s 300 -n 300 events.log >&5
+	until_file off 600 || fail "the mark was not committed: offset $(cat off 2>/dev/null)"
+	logcat -s 600 events.log >&5
+	exec 5>&-
+	st=0
+	wait "$pid" || st=$?
+	assert_equal "$st" 137
+	released off
+	assert_equal "$(cat off)" 600
+	# at 1110 the keys of 0-299 (their slice last committed at 1000) are
+	# forgotten: had the mark not been committed, 500-599 would pass as
+	# new; 600, charged at 1080, is still remembered
+	consume 'EXACTLY_NOW=1110 dedup -W 100 -w -s seen -k click_id -e -- ./sink | commit -a -o off'
+	assert_equal "$status" 0
+	assert_equal "$(cat off)" 1000
+	assert_equal "$(keys ledger)" "$(distinct_ids)"
+	printf '0\t{"click_id":"c0"}\n' >old
+	run -0 env EXACTLY_NOW=1110 dedup -W 100 -s seen -k click_id <old
+	assert_output "$(cat old)"
+	no_marks ledger
+}
+
+# a retry comes at most ten records after its original (the last ten
+# retry 280-286), so within a run or the one after: at most a second old on the clock of sweep, inside
+# a window of two, while every run that gets through starts a slice and
+# drops one
+chaos_log_w() {
+	awk 'BEGIN {
+		for (i = 0; i < 300; i++) {
+			id = i >= 290 ? 280 + (i - 290) % 7 : i % 10 >= 7 ? i - 5 : i
+			printf "{\"click_id\":\"c%d\",\"n\":%d}\n", id, i
+		}
+	}' >events.log
+	END=300
+}
+
+@test "-W: crashat and kill -9 around marks while slices expire: every event, the offset at the end, no repeat beyond the window" {
+	chaos_log_w
+	CRASHES=0 DUPS=0 RUNS=0
+	sweep 'EXACTLY_NOW=$NOW dedup -W 2 -w -s seen -k click_id -e -- $CRASH -- ./sink | commit -a -o off' '1 2'
+	assert_equal "$DUPS" 0
+	before=$CRASHES
+	sweep 'EXACTLY_NOW=$NOW dedup -W 2 -w -s seen -k click_id -e -- ./sink | $CRASH | commit -a -n 7 -o off' '3 4'
+	[ "$DUPS" -le $((CRASHES - before)) ] ||
+	    fail "$DUPS events twice in $((CRASHES - before)) crashes"
+	echo "# crashat: $CRASHES of $RUNS runs crashed, $DUPS events twice" >&3
+	[ "$CRASHES" -ge 4 ]
+	# kill -9, sent by timeout at a random moment of a run's first two
+	# thirds, measured on a copy
+	P='dedup -W 2 -w -s seen -k click_id -e -t 20 -- ./sink | commit -a -t 20 -o off'
+	mkdir whole && cp events.log sink whole/
+	t0=$(date +%s%N)
+	(cd whole && setsid -w sh -c "logcat -o off -n 50 events.log | EXACTLY_NOW=1000 $P >/dev/null")
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	kills=0
+	for seed in 5 6; do
+		rm -rf off off.lock off.seg seen seen.lock
+		: >ledger
+		prev=0 NOW=1000 seedkills=0
+		for i in $(seq 300); do
+			t=$(awk -v s="$((seed * 1000 + i))" -v ms="$ms" 'BEGIN { srand(s); printf "%.3f", (0.05 + rand() * 0.6) * ms / 1000 }')
+			run setsid -w timeout -s KILL "$t" sh -c "logcat -o off -n 50 events.log | EXACTLY_NOW=$NOW $P >/dev/null"
+			settle
+			[ "$status" = 137 ] && seedkills=$((seedkills + 1))
+			[ "$status" = 0 ] && NOW=$((NOW + 1))
+			at_end "seed $seed run $i" && break
+		done
+		all_there "$seed"
+		dups=$(keys ledger | uniq -d | wc -l)
+		[ "$dups" -le "$seedkills" ] || fail "seed $seed: $dups twice in $seedkills kills"
+		kills=$((kills + seedkills))
+		# slices were dropped on the way: the first is gone
+		[ "$NOW" -ge 1004 ] && ! slices seen | grep -qx table ||
+		    fail "seed $seed: no slice expired (clock $NOW, $(slices seen | tr '\n' ' '))"
+	done
+	echo "# kill -9: $kills (runs of $ms ms)" >&3
+	[ "$kills" -ge 2 ]
 }
