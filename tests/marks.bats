@@ -548,18 +548,18 @@ chaos_log() {
 	CRASHES=0 DUPS=0 RUNS=0
 	# lockstep, -n 1: the crash falls between a key made durable and the
 	# next record, so nothing is ever twice
-	sweep 'dedup -w -s seen -k click_id -e -- $CRASH -- ./sink | commit -a -o off' '1 2 3'
+	sweep 'dedup -w -s seen -k click_id -e -- $CRASH -- ./sink | commit -a -o off' '1 2'
 	assert_equal "$DUPS" 0
 	# a crash between dedup and commit, where the marks go by: it may
 	# kill dedup between the sink's effect and its key's commit, the
 	# window of -n 1, one record a crash at most
 	before=$CRASHES
-	sweep 'dedup -w -s seen -k click_id -e -- ./sink | $CRASH | commit -a -n 7 -o off' '4 5 6'
+	sweep 'dedup -w -s seen -k click_id -e -- ./sink | $CRASH | commit -a -n 7 -o off' '3 4'
 	[ "$DUPS" -le $((CRASHES - before)) ] ||
 	    fail "$DUPS events twice in $((CRASHES - before)) crashes"
 	echo "# $CRASHES of $RUNS runs crashed, $DUPS events twice" >&3
-	[ "$CRASHES" -ge 6 ]
-	tally chaos "6	$RUNS	$CRASHES"
+	[ "$CRASHES" -ge 4 ]
+	tally chaos "4	$RUNS	$CRASHES"
 }
 
 # kill_sweep STAGES SEEDS [CHECK]: as sweep, with "logcat -o off -n 50
@@ -602,8 +602,8 @@ kill_sweep() {
 @test "kill -9 at random moments around marks: every event, a repeat only per kill, the offset at the end" {
 	chaos_log
 	KILLS=0
-	kill_sweep 'dedup -w -s seen -k click_id -e -t 20 -- ./sink | commit -a -t 20 -o off' '1 2 3'
-	[ "$KILLS" -ge 3 ]
+	kill_sweep 'dedup -w -s seen -k click_id -e -t 20 -- ./sink | commit -a -t 20 -o off' '1 2'
+	[ "$KILLS" -ge 2 ]
 }
 
 # --- the same with a window (-W) ---------------------------------------------
