@@ -214,6 +214,15 @@ setup() {
 	# the keys were durable before the mark went out: a new run drops both
 	run -0 dedup -s seen <in
 	assert_output ''
+	# command mode: only once the command exited 0 and the batch's keys
+	# are durable
+	printf '0\ta\n1\ta\n' >in3
+	run -3 --separate-stderr dedup -s seen3 -- sh -c 'cat >/dev/null; exit 3' <in3
+	assert_output ''
+	run -0 dedup -s seen3 -- sh -c 'cat >/dev/null' <in3
+	assert_output 1
+	run -0 dedup -s seen3 <in3
+	assert_output ''
 }
 
 @test "dedup writes marks in command mode and with -e only; it drops the marks it reads in filter mode" {
