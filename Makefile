@@ -42,6 +42,11 @@ FUZZ_CHECK_SECONDS ?= 5
 # byte past a record would show.
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
            -fno-omit-frame-pointer
+# lib/ compiled once under the sanitizers, for the unit tests and the ASan
+# build of the tools, and once instrumented for libFuzzer: compiling it
+# again for each program was most of make check's build time.
+SANLIB   = build/san/libexactly.a
+FUZZLIB  = build/fuzz/libexactly.a
 
 # Debian packages the build, the tests and the benchmarks need.
 DEBS = build-essential libsodium-dev zlib1g-dev pkg-config bats bats-assert \
@@ -64,6 +69,7 @@ lib/libexactly.a: $(LIBOBJ)
 # The objects of one KAFKA= setting must not be linked under the other.
 lib/.kafka-$(KAFKA):
 	rm -f lib/.kafka-* lib/*.o lib/libexactly.a
+	rm -rf build/san build/fuzz
 	touch $@
 $(LIBOBJ): lib/.kafka-$(KAFKA)
 
@@ -103,19 +109,36 @@ check: deps
 unit: $(UNIT)
 	@for t in $(UNIT); do ./$$t || exit 1; done
 
-tests/unit/%_test: tests/unit/%_test.c tests/unit/unit.h $(LIBSRC) $(HDRS)
-	$(CC) $(WARN) $(SANFLAGS) -Ilib -o $@ $< $(LIBSRC) $(LDLIBS)
+tests/unit/%_test: tests/unit/%_test.c tests/unit/unit.h $(SANLIB) $(HDRS)
+	$(CC) $(WARN) $(SANFLAGS) -Ilib -o $@ $< $(SANLIB) $(LDLIBS)
+
+# lib/ compiled once under the sanitizers (SANLIB) and once for libFuzzer
+# (FUZZLIB).
+build/san/%.o: lib/%.c $(HDRS) lib/.kafka-$(KAFKA)
+	@mkdir -p build/san
+	$(CC) $(WARN) $(SANFLAGS) -Ilib -c -o $@ $<
+$(SANLIB): $(LIBSRC:lib/%.c=build/san/%.o)
+	rm -f $@
+	$(AR) rcs $@ $^
+build/fuzz/%.o: lib/%.c $(HDRS) lib/.kafka-$(KAFKA)
+	@mkdir -p build/fuzz
+	clang $(filter-out -Werror,$(WARN)) -g -O1 \
+	    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	    -Ilib -c -o $@ $<
+$(FUZZLIB): $(LIBSRC:lib/%.c=build/fuzz/%.o)
+	rm -f $@
+	$(AR) rcs $@ $^
 
 # The LD_PRELOAD fault injector of tests/faults.bats.
 tests/faults/shim.so: tests/faults/shim.c
 	$(CC) -std=c11 -Wall -Wextra -O2 -fPIC -shared -o $@ $< -ldl
 
 # libFuzzer harnesses (clang only); the whole of lib/ is instrumented.
-fuzz/out/%: fuzz/%.c $(LIBSRC) $(HDRS)
+fuzz/out/%: fuzz/%.c $(FUZZLIB) $(HDRS)
 	@mkdir -p fuzz/out
 	clang $(filter-out -Werror,$(WARN)) -g -O1 \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	    -Ilib -o $@ $< $(LIBSRC) $(LDLIBS)
+	    -Ilib -o $@ $< $(FUZZLIB) $(LDLIBS)
 
 fuzz: $(FUZZERS:%=fuzz/out/%)
 	@sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
@@ -198,13 +221,13 @@ ASAN_QUICK = $(shell grep -L 'file_tags=slow' tests/*.bats)
 ASAN_ENV = ASAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_DIR)/log/asan:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_abort=0:detect_leaks=0 \
            UBSAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_DIR)/log/ubsan:print_stacktrace=1:halt_on_error=1
 
-$(ASAN_DIR)/%: cmd/%.c $(LIBSRC) $(HDRS)
+$(ASAN_DIR)/%: cmd/%.c $(SANLIB) $(HDRS)
 	@mkdir -p $(ASAN_DIR)
-	$(CC) $(WARN) $(SANFLAGS) -Ilib -o $@ $< $(LIBSRC) $(LDLIBS)
+	$(CC) $(WARN) $(SANFLAGS) -Ilib -o $@ $< $(SANLIB) $(LDLIBS)
 
-$(ASAN_DIR)/kdrive: tests/kdrive.c $(LIBSRC) $(HDRS)
+$(ASAN_DIR)/kdrive: tests/kdrive.c $(SANLIB) $(HDRS)
 	@mkdir -p $(ASAN_DIR)
-	$(CC) $(WARN) $(SANFLAGS) -Ilib -o $@ $< $(LIBSRC) $(LDLIBS)
+	$(CC) $(WARN) $(SANFLAGS) -Ilib -o $@ $< $(SANLIB) $(LDLIBS)
 
 asan: $(TOOLS:%=$(ASAN_DIR)/%) $(if $(KAFKABIN),$(ASAN_DIR)/kdrive tests/kmock)
 	@rm -rf $(ASAN_DIR)/log && mkdir -p $(ASAN_DIR)/log
