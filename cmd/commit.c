@@ -10,6 +10,11 @@
  *     A crash replays, never loses.
  *   -b, at-most-once: a batch's end is committed before any of it is
  *     written or fed.  A crash loses the rest of the batch, never replays.
+ *   A progress mark ("OFFSET" alone: everything up to it is done, nothing
+ *   to deliver) is progress like a record and follows the same rules, but
+ *   is never fed to a command: with -e it counts as done once every record
+ *   fed before it is acknowledged.  Without -p it is written on, in its
+ *   place, wherever records are written to stdout; with -p never.
  *
  * Invariants:
  *   - The committed offset is always "last record + 1", reaches disk only
@@ -65,13 +70,15 @@ struct opts {
 	char **cmd;      /* NULL in filter mode */
 };
 
-/* A record as read: line[0..len) is "OFF<TAB>PAYLOAD", line[len] its LF. */
+/* A record as read: line[0..len) is "OFF<TAB>PAYLOAD", line[len] its LF;
+ * or a mark, "OFF" alone. */
 struct rec {
 	char *line;
 	size_t len;
 	uint64_t off;
 	const char *payload;
 	size_t plen;
+	int mark;
 };
 
 /* A batch held back until its end is committed (-b). */
@@ -95,9 +102,11 @@ struct commit {
 	int started;          /* -e: ec holds a command */
 	int cmd_eof;          /* -e: it closed its stdout */
 	uint64_t pending;     /* -e: acknowledged, not yet committed */
-	uint64_t last_ack;    /* -e: offset of the last acknowledged record */
+	int pmark;            /* -e: a mark is among the uncommitted progress */
+	uint64_t last_ack;    /* -e: offset of the last acknowledged record or
+	                       * mark taken */
 	int64_t deadline;     /* -e: commit the pending ones by then (-t) */
-	uint64_t nin, nout, ncommit;
+	uint64_t nin, nout, ncommit, nmark;
 };
 
 static _Noreturn void
@@ -136,7 +145,10 @@ commit_to(struct commit *c, uint64_t off)
 	c->ncommit++;
 }
 
-/* Check a record read: its tag, and that its offset may be committed. */
+#define WHAT(r) ((r)->mark ? "progress mark" : "offset")
+
+/* Check a line read: its tag, and that its offset may be committed.  A
+ * mark obeys the rules of a record: offsets increase across both. */
 static void
 check(struct commit *c, char *line, size_t len, struct rec *r)
 {
@@ -144,7 +156,8 @@ check(struct commit *c, char *line, size_t len, struct rec *r)
 
 	r->line = line;
 	r->len = len;
-	if ((why = ex_tag_split(line, len, &r->off, &r->payload, &r->plen)))
+	if ((why = ex_tag_line(line, len, &r->off, &r->payload, &r->plen,
+	    &r->mark)))
 		bad(c, "%s", why);
 	if (r->off < c->committed) {
 		/* A group's offset is read by our logcat and by us, each at
@@ -152,26 +165,30 @@ check(struct commit *c, char *line, size_t len, struct rec *r)
 		 * in between (DESIGN.md section 8), as it is when the check
 		 * before each commit fails. */
 		if (ex_kafka_name(c->o->file))
-			ex_diex(EXIT_BUSY, "%s: line %" PRIu64 ": offset %"
+			ex_diex(EXIT_BUSY, "%s: line %" PRIu64 ": %s %"
 			    PRIu64 " is below the committed offset %" PRIu64
 			    " of %s: another consumer moved the group's offset "
 			    "since this pipeline's reader read it (or the "
 			    "records were not read from it); nothing committed",
-			    c->in.name, c->in.lineno, r->off, c->committed,
-			    c->o->file);
-		bad(c, "offset %" PRIu64 " is below the committed offset %"
-		    PRIu64 " of %s", r->off, c->committed, c->o->file);
+			    c->in.name, c->in.lineno, WHAT(r), r->off,
+			    c->committed, c->o->file);
+		bad(c, "%s %" PRIu64 " is below the committed offset %"
+		    PRIu64 " of %s", WHAT(r), r->off, c->committed, c->o->file);
 	}
 	if (c->any && r->off <= c->last)
-		bad(c, "offset %" PRIu64 " does not follow %" PRIu64
-		    " (offsets must increase)", r->off, c->last);
+		bad(c, "%s %" PRIu64 " does not follow %" PRIu64
+		    " (offsets must increase)", WHAT(r), r->off, c->last);
 	/* Its successor, the offset to commit, would be one no reader takes. */
 	if (r->off == EX_OFF_MAX)
-		bad(c, "offset %" PRIu64 " is the largest: the offset after it "
-		    "cannot be committed", r->off);
+		bad(c, "%s %" PRIu64 " is the largest: the offset after it "
+		    "cannot be committed", WHAT(r), r->off);
 	c->any = 1;
 	c->last = r->off;
-	c->nin++;
+	if (r->mark) {
+		ex_batch_mark(&c->b);
+		c->nmark++;
+	} else
+		c->nin++;
 }
 
 /*
@@ -194,12 +211,14 @@ next_rec(struct commit *c, struct rec *r)
 	return got;
 }
 
+/* A mark is written on only where the stream stays tagged (not -p). */
 static void
 put_rec(struct ex_out *o, const struct rec *r, int strip)
 {
-	if (strip)
-		ex_out_rec(o, 0, r->payload, r->plen, 0);
-	else
+	if (strip) {
+		if (!r->mark)
+			ex_out_rec(o, 0, r->payload, r->plen, 0);
+	} else
 		ex_out_write(o, r->line, r->len + 1);
 }
 
@@ -227,13 +246,14 @@ hold_each(struct hold *h, void (*fn)(struct commit *, const struct rec *),
 		lf = memchr(p, '\n', (size_t)(end - p));
 		r.line = p;
 		r.len = (size_t)(lf - p);
-		ex_tag_split(r.line, r.len, &r.off, &r.payload, &r.plen);
+		ex_tag_line(r.line, r.len, &r.off, &r.payload, &r.plen, &r.mark);
 		fn(c, &r);
 	}
 }
 
 /*
- * Reads one batch, each record to fn.  Returns the number read; *eof is
+ * Reads one batch, each record and mark to fn.  Returns the number of
+ * lines read (marks count: they too are progress to commit); *eof is
  * set at the end of the input.  A reader of ours that went away while we
  * waited is the end (gone), unless records of the batch still need a
  * command (which says so itself if it cannot hand them on).
@@ -261,7 +281,7 @@ static void
 filter_rec(struct commit *c, const struct rec *r)
 {
 	put_rec(&c->out, r, c->o->strip);
-	c->nout++;
+	c->nout++; /* marks too: summary() takes them off */
 	/* the reader went away (SIGPIPE ignored): on a stream that never
 	 * pauses the batch would never end */
 	if (c->out.broken)
@@ -276,11 +296,16 @@ hold_rec(struct commit *c, const struct rec *r)
 
 /* Command mode, one run per batch. */
 
-/* Ends the batch's run; on failure exits as DESIGN.md section 5 says. */
+/* Ends the batch's run, if it had one (a batch of marks alone runs no
+ * command); on failure exits as DESIGN.md section 5 says. */
 static void
 end_batch(struct commit *c)
 {
-	int whole, st = ex_feed_end(&c->feed, &whole);
+	int whole, st;
+
+	if (!c->feed.pid)
+		return;
+	st = ex_feed_end(&c->feed, &whole);
 
 	if (st != 0) {
 		ex_child_report(c->o->cmd[0], c->feed.wstatus);
@@ -296,6 +321,8 @@ end_batch(struct commit *c)
 static void
 feed_rec(struct commit *c, const struct rec *r)
 {
+	if (r->mark)
+		return; /* never fed: its progress is the batch's */
 	if (!c->feed.pid) {
 		ex_feed_start(&c->feed, c->o->cmd);
 		c->b.idle = &c->feed.to;
@@ -341,31 +368,44 @@ run_batches(struct commit *c, void (*put)(struct commit *, const struct rec *),
 static void
 commit_acked(struct commit *c)
 {
-	if (c->pending == 0)
+	if (c->pending == 0 && !c->pmark)
 		return;
 	flush_out(c);
 	if (!c->o->before)
 		commit_to(c, c->last_ack + 1);
 	c->ec.done += c->pending;
 	c->pending = 0;
+	c->pmark = 0;
 }
 
-/* Hands on what the command acknowledged, committing every -n. */
+/* Hands on what the command acknowledged, and the marks behind it (which
+ * are done once the records before them are), committing every -n
+ * records and -t ms after the first progress not yet committed. */
 static void
 take_acks(struct commit *c)
 {
 	struct ex_flight *f;
 
 	while ((f = ex_ack_take(&c->ec.a))) {
+		if (c->pending == 0 && !c->pmark && c->o->ms > 0)
+			c->deadline = ex_now_ms() + c->o->ms;
+		c->last_ack = f->off;
+		if (f->mark) {
+			if (!c->o->strip) {
+				char m[EX_TAG_MAX];
+
+				ex_out_write(&c->out, m, ex_mark_fmt(m, f->off));
+			}
+			c->pmark = 1;
+			continue;
+		}
 		ex_out_rec(&c->out, f->off, f->payload, f->len, !c->o->strip);
 		c->nout++;
-		c->last_ack = f->off;
-		if (c->pending++ == 0 && c->o->ms > 0)
-			c->deadline = ex_now_ms() + c->o->ms;
-		if (c->pending >= c->o->count)
+		if (++c->pending >= c->o->count)
 			commit_acked(c);
 	}
-	if (c->pending && c->o->ms > 0 && ex_now_ms() >= c->deadline)
+	if ((c->pending || c->pmark) && c->o->ms > 0 &&
+	    ex_now_ms() >= c->deadline)
 		commit_acked(c);
 }
 
@@ -374,7 +414,7 @@ poll_ms(struct commit *c)
 {
 	int64_t left;
 
-	if (c->pending == 0 || c->o->ms <= 0)
+	if ((c->pending == 0 && !c->pmark) || c->o->ms <= 0)
 		return -1;
 	left = c->deadline - ex_now_ms();
 	return left < 0 ? 0 : (int)left;
@@ -406,6 +446,11 @@ send_rec(struct commit *c, const struct rec *r)
 		c->ec.a.watch = c->out.fd;
 		c->started = 1;
 	}
+	if (r->mark) {
+		/* behind the records fed before it: done when they are */
+		ex_ack_mark(&c->ec.a, r->off);
+		return;
+	}
 	while (ex_ack_full(&c->ec.a) && !c->cmd_eof)
 		pump(c, -1);
 	ex_ack_send(&c->ec.a, r->off, r->payload, r->plen);
@@ -426,6 +471,7 @@ echo_before(struct commit *c)
 		hold_each(&c->held, send_rec, c);
 		while (c->ec.a.acked < c->ec.a.fed && !c->cmd_eof)
 			pump(c, -1);
+		take_acks(c); /* the marks after the group's last record */
 		commit_acked(c);
 	}
 }
@@ -508,13 +554,17 @@ run_echo(struct commit *c)
 static void
 summary(const struct commit *c)
 {
-	char flight[64] = "";
+	char flight[64] = "", marks[64] = "";
 
 	if (c->started)
 		snprintf(flight, sizeof flight, ", %" PRIu64 " in flight",
 		    c->ec.a.fed - c->ec.a.acked);
-	ex_summary("%" PRIu64 " records in, %" PRIu64 " out%s, offset %"
-	    PRIu64 " %s (%" PRIu64 " commit%s)", c->nin, c->nout, flight,
+	if (c->nmark)
+		snprintf(marks, sizeof marks, ", %" PRIu64 " progress mark%s",
+		    c->nmark, c->nmark == 1 ? "" : "s");
+	ex_summary("%" PRIu64 " records in, %" PRIu64 " out%s%s, offset %"
+	    PRIu64 " %s (%" PRIu64 " commit%s)", c->nin,
+	    c->o->cmd ? c->nout : c->nout - c->nmark, flight, marks,
 	    c->committed, c->ncommit ? "committed" : "unchanged", c->ncommit,
 	    c->ncommit == 1 ? "" : "s");
 }

@@ -7,10 +7,15 @@
  * that record: SIGKILL (or -s SIG) to its whole process group, to itself
  * alone with -1, or a plain exit with -x.
  *
+ * A progress mark ("OFFSET" alone, without -c) is not a record: it is
+ * never a crash point, never counted, never fed to the command (nothing
+ * is in flight when it comes, so it is written on at once, in its
+ * place), and, having no payload, not written at all with -p.
+ *
  * Invariants:
- *   - Every record before the crash point is on stdout, flushed, before
- *     the crash; the record at the crash point and those after it never
- *     reach stdout.
+ *   - Every record and mark before the crash point is on stdout, flushed,
+ *     before the crash; the record at the crash point and those after it
+ *     never reach stdout.
  *   - With a command (lockstep), at most one record is in flight: a record
  *     is fed only after the previous one was acknowledged and written on,
  *     so at the crash the command has finished exactly the records before
@@ -297,11 +302,11 @@ main(int argc, char *argv[])
 	struct ex_batch b;
 	struct ex_rd rd;
 	struct ex_out o;
-	uint64_t n = 0, out = 0, off = 0, rng;
+	uint64_t n = 0, out = 0, off = 0, nmark = 0, rng;
 	const char *payload, *why;
-	char *line, how[64];
+	char *line, how[64], marks[64] = "";
 	size_t len, plen;
-	int r, st = 0;
+	int r, st = 0, mark = 0;
 
 	ex_opt_init(argv[0], usage_lines);
 	ex_elapsed();
@@ -333,11 +338,28 @@ main(int argc, char *argv[])
 			off = n;
 			payload = line;
 			plen = len;
-		} else if ((why = ex_tag_split(line, len, &off, &payload,
-		    &plen))) {
+		} else if ((why = ex_tag_line(line, len, &off, &payload,
+		    &plen, &mark))) {
 			flush(&o);
 			ex_diex(EXIT_DATA, "stdin: line %llu: %s",
-			    (unsigned long long)n + 1, why);
+			    (unsigned long long)(rd.lineno +
+			    (r == EX_BATCH_TORN)), why);
+		}
+		if (mark) {
+			if (op.tagged) {
+				ex_out_write(&o, line, len);
+				if (r == EX_BATCH_REC)
+					ex_out_write(&o, "\n", 1);
+				/* as an acknowledgement is: at once */
+				if (e)
+					flush(&o);
+				if (o.broken)
+					ex_child_gone(); /* SIGPIPE ignored */
+			}
+			nmark++;
+			if (r == EX_BATCH_TORN)
+				break;
+			continue;
 		}
 		n++;
 		if (op.rflag ? (splitmix64(&rng) >> 11) < op.thresh :
@@ -381,13 +403,16 @@ main(int argc, char *argv[])
 		} else
 			ex_child_report(op.cmd[0], e->a.wstatus);
 	}
+	if (nmark)
+		snprintf(marks, sizeof marks, ", %llu progress mark%s",
+		    (unsigned long long)nmark, nmark == 1 ? "" : "s");
 	if (op.verbose && e)
-		ex_summary("%llu records in, %llu out, %llu in flight, "
+		ex_summary("%llu records in, %llu out%s, %llu in flight, "
 		    "command status %d", (unsigned long long)n,
-		    (unsigned long long)out,
+		    (unsigned long long)out, marks,
 		    (unsigned long long)(e->a.fed - e->a.acked), st);
 	else if (op.verbose)
-		ex_summary("%llu records in, %llu out", (unsigned long long)n,
-		    (unsigned long long)out);
+		ex_summary("%llu records in, %llu out%s", (unsigned long long)n,
+		    (unsigned long long)out, marks);
 	return st;
 }

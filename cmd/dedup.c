@@ -15,6 +15,17 @@
  *     record, and the record is written to stdout only after that, so a
  *     "commit -a" downstream never commits an offset whose key could still
  *     be forgotten.
+ * Progress marks ("OFFSET" alone: every record up to OFFSET is done,
+ * nothing to deliver) let a "commit" downstream commit past what dedup
+ * drops.  In command mode and with -e, dedup writes one for the records it
+ * dropped (duplicates, twins held back, records without a key under -m
+ * drop, and marks it read) after the last record it passed on, and only
+ * once the mark is true: in command mode after the batch's command exited
+ * 0 and the batch's keys are durable; with -e once every record fed
+ * before the dropped ones was acknowledged, its key durable and its
+ * record written, and no record was fed after them.  At most one a batch
+ * or group, or -t ms after the first drop when drops come alone.  Filter
+ * mode writes none and drops the marks it reads.
  * Invariants: a key reaches the seen-set only in a group commit, after the
  * event its mode waits for; a key in flight (fed, not acknowledged) is fed
  * at most once per run; with -e, at most -n records are fed beyond the
@@ -72,6 +83,7 @@ struct rec {
 	size_t len;
 	unsigned char fp[EX_KEY_FP];
 	int haskey;
+	int drop;  /* nothing to deliver: a mark, or no key under -m drop */
 };
 
 /* A key whose record is in our output buffer, not yet written. */
@@ -95,6 +107,14 @@ struct run {
 	struct unwritten *q;
 	size_t qhead, qlen, qcap;
 	uint64_t nin, nout, ndup, nheld, nnokey, nflight;
+	/* command mode and -e: the progress mark to write */
+	int mk_have;          /* records were dropped after the last one out */
+	uint64_t mk_off;      /* the last of them */
+	uint64_t mk_fed;      /* -e: records fed before it */
+	int64_t mk_since;     /* -e: when the first of them was dropped */
+	int out_any;          /* a record or mark was passed on */
+	uint64_t out_hi;      /* the offset of the last one */
+	uint64_t nmark, nmarkin;
 };
 
 /* Acknowledged records held until their keys are committed. */
@@ -102,6 +122,7 @@ struct group {
 	char *buf;
 	size_t len, cap;
 	uint64_t n;
+	uint64_t last;     /* offset of its last record */
 	int64_t deadline;
 };
 
@@ -153,10 +174,10 @@ getkey(struct run *r, const char *p, size_t n, const char **k, size_t *kn,
 	return 1;
 }
 
-/* The next record of the batch worth handling: 1, or 0 at the batch's
- * end, the input's (bad input ends it) or, with *gonep set, when our
- * reader went away.  Records without a key are dropped here under -m
- * drop. */
+/* The next record of the batch: 1, or 0 at the batch's end, the input's
+ * (bad input ends it) or, with *gonep set, when our reader went away.  A
+ * mark read, and a record without a key under -m drop, come with drop
+ * set, in their place, for the progress mark that covers them. */
 static int
 next(struct run *r, struct rec *rec, int *gonep)
 {
@@ -180,10 +201,17 @@ next(struct run *r, struct rec *rec, int *gonep)
 			bad(r, "", "no newline at the end (a torn record)");
 			return 0;
 		}
-		if ((why = ex_tag_split(line, len, &rec->off, &rec->payload,
-		    &rec->len))) {
+		if ((why = ex_tag_line(line, len, &rec->off, &rec->payload,
+		    &rec->len, &rec->drop))) {
 			bad(r, "", why);
 			return 0;
+		}
+		if (rec->drop) {
+			/* a mark: no key, no record, only progress */
+			ex_batch_mark(&r->b);
+			r->nmarkin++;
+			rec->haskey = 0;
+			return 1;
 		}
 		r->nin++;
 		st = getkey(r, rec->payload, rec->len, &k, &kn, &why);
@@ -199,7 +227,7 @@ next(struct run *r, struct rec *rec, int *gonep)
 			return 0;
 		} else if (r->o->missing == MISS_DROP) {
 			r->nnokey++;
-			continue;
+			rec->drop = 1;
 		} else {
 			r->nnokey++;
 			memset(rec->fp, 0, sizeof rec->fp);
@@ -235,7 +263,9 @@ fill(struct run *r, struct win *w, uint64_t max, int *gonep)
 
 		if (!next(r, x, gonep))
 			break;
-		if (w->len + x->len > w->cap) {
+		/* an empty payload (a mark's) first still needs a buffer:
+		 * memcpy is never handed NULL */
+		if (!w->buf || w->len + x->len > w->cap) {
 			w->cap = 2 * (w->len + x->len) + 4096;
 			w->buf = ex_realloc(w->buf, w->cap);
 		}
@@ -325,6 +355,8 @@ filter_rec(struct run *r, struct rec *rec, void *ctx)
 	struct unwritten *u;
 
 	(void)ctx;
+	if (rec->drop)
+		return; /* filter mode writes no marks */
 	if (r->nin >= r->expect_at)
 		expect(r);
 	if (rec->haskey && !ex_seen_add(r->seen, rec->fp)) {
@@ -378,6 +410,37 @@ filter(struct run *r)
 		ex_child_gone();
 }
 
+/* Progress marks, in command mode and with -e. */
+
+/* rec was dropped, fed records having been fed before it (-e): the mark
+ * to write covers it.  Its clock starts at the first drop since the last
+ * record fed. */
+static void
+dropped(struct run *r, const struct rec *rec, uint64_t fed)
+{
+	if (!r->mk_have || r->mk_fed != fed)
+		r->mk_since = ex_now_ms();
+	r->mk_have = 1;
+	r->mk_off = rec->off;
+	r->mk_fed = fed;
+}
+
+/* Write the mark, unless a record after the drops it covers went out
+ * (that record's progress says more).  The caller knows it is true. */
+static void
+mark_out(struct run *r)
+{
+	char m[EX_TAG_MAX];
+
+	r->mk_have = 0;
+	if (r->out_any && r->mk_off <= r->out_hi)
+		return;
+	ex_out_write(&r->out, m, ex_mark_fmt(m, r->mk_off));
+	r->out_any = 1;
+	r->out_hi = r->mk_off;
+	r->nmark++;
+}
+
 /* Command mode: run the command once per batch that has new records. */
 
 static void
@@ -385,10 +448,18 @@ batch_rec(struct run *r, struct rec *rec, void *ctx)
 {
 	struct ex_feed *f = ctx;
 
-	if (rec->haskey && !ex_seen_add(r->seen, rec->fp)) {
-		r->ndup++;
+	if (rec->drop) {
+		dropped(r, rec, 0);
 		return;
 	}
+	if (rec->haskey && !ex_seen_add(r->seen, rec->fp)) {
+		r->ndup++;
+		dropped(r, rec, 0);
+		return;
+	}
+	/* the command is to hand it on: its progress is the command's */
+	r->out_any = 1;
+	r->out_hi = rec->off;
 	if (!f->pid) {
 		ex_feed_start(f, r->o->cmd);
 		r->b.idle = &f->to;
@@ -397,6 +468,11 @@ batch_rec(struct run *r, struct rec *rec, void *ctx)
 	r->nout++;
 }
 
+/*
+ * One run of the command per batch; then the batch's keys; then, if its
+ * last records were dropped, their mark, on our stdout after all that the
+ * command wrote there: every record of the batch is done by then.
+ */
 static void
 batches(struct run *r)
 {
@@ -407,18 +483,29 @@ batches(struct run *r)
 	do {
 		more = batch(r, &w, batch_rec, &f, &left);
 		r->b.idle = NULL;
-		if (!f.pid)
-			continue;
-		if ((st = ex_feed_end(&f, &whole)) != 0) {
-			ex_child_report(r->o->cmd[0], f.wstatus);
-			exit(st);
+		if (f.pid) {
+			if ((st = ex_feed_end(&f, &whole)) != 0) {
+				ex_child_report(r->o->cmd[0], f.wstatus);
+				exit(st);
+			}
+			/* Keys of records it never read would be records
+			 * lost. */
+			if (!whole)
+				ex_diex(EXIT_FAILURE, "%s: exited 0 without "
+				    "reading all of its batch; keys of this "
+				    "batch not recorded", r->o->cmd[0]);
+			ex_seen_commit(r->seen);
 		}
-		/* Keys of records it never read would be records lost. */
-		if (!whole)
-			ex_diex(EXIT_FAILURE, "%s: exited 0 without reading all "
-			    "of its batch; keys of this batch not recorded",
-			    r->o->cmd[0]);
-		ex_seen_commit(r->seen);
+		/* With -p the command's output, our stdout, is not a
+		 * tagged stream: no mark belongs in it. */
+		if (r->mk_have && r->o->strip)
+			r->mk_have = 0;
+		if (r->mk_have) {
+			mark_out(r);
+			/* before the next batch's command writes there */
+			if (ex_out_flush(&r->out) < 0)
+				ex_child_gone();
+		}
 	} while (more);
 	free(w.buf);
 }
@@ -441,21 +528,38 @@ acked(struct run *r, struct group *g, struct ex_flight *f)
 	memcpy(g->buf + g->len, f->payload, f->len);
 	g->len += f->len;
 	g->buf[g->len++] = '\n';
+	g->last = f->off;
 	r->nout++;
 	/* -t 0: no time limit, a group ends at -n or at exit */
 	if (++g->n == 1)
 		g->deadline = r->o->ms ? ex_now_ms() + r->o->ms : INT64_MAX;
 }
 
-/* Keys first: a record on stdout is one whose key is durable. */
+/* The mark is true, and wanted: every record fed before the drops it
+ * covers was acknowledged, its key made durable and its record written;
+ * and none was fed after them (that one, once done, says more). */
+static int
+mark_ready(const struct run *r, const struct ex_echo *e)
+{
+	return r->mk_have && e->a.fed == r->mk_fed && e->done == e->a.fed;
+}
+
+/* Keys first: a record on stdout is one whose key is durable.  Then the
+ * mark, if it became true: at most one a group. */
 static void
 group_commit(struct run *r, struct ex_echo *e, struct group *g)
 {
 	ex_seen_commit(r->seen);
 	ex_out_write(&r->out, g->buf, g->len);
+	if (g->n) {
+		r->out_any = 1;
+		r->out_hi = g->last;
+	}
 	g->len = 0;
 	e->done += g->n;
 	g->n = 0;
+	if (mark_ready(r, e))
+		mark_out(r);
 }
 
 /* Feed records as they come, record each key when its record is
@@ -505,8 +609,15 @@ echo(struct run *r)
 			if (!ex_echo_may_feed(&e))
 				break;
 			x = &ahead.rec[wi++];
+			/* Each drop is done once the records fed before it
+			 * are: the mark waits for them. */
+			if (x->drop) {
+				dropped(r, x, e.a.fed);
+				continue;
+			}
 			if (x->haskey && ex_seen_has(r->seen, x->fp)) {
 				r->ndup++;
+				dropped(r, x, e.a.fed);
 				continue;
 			}
 			if (x->haskey && !ex_fpset_add(&flying, x->fp)) {
@@ -514,6 +625,7 @@ echo(struct run *r)
 				 * acknowledged this one is a duplicate; if it
 				 * never is, the next run sees both again. */
 				r->nheld++;
+				dropped(r, x, e.a.fed);
 				continue;
 			}
 			f = ex_ack_send(&e.a, x->off, x->payload, x->len);
@@ -522,6 +634,14 @@ echo(struct run *r)
 		if (g.n && o->ms)
 			ms = (int)(g.deadline > ex_now_ms() ?
 			    g.deadline - ex_now_ms() : 0);
+		/* drops alone, with no group to ride on: -t after the first */
+		if (mark_ready(r, &e) && o->ms) {
+			int64_t due = r->mk_since + o->ms - ex_now_ms();
+			int m = due > 0 ? (int)due : 0;
+
+			if (ms < 0 || m < ms)
+				ms = m;
+		}
 		if (wi == wn && !in_eof && ex_rd_ready(&r->in))
 			ms = 0;
 		ev = ex_echo_poll(&e, wi == wn && !in_eof ? r->in.fd : -1, ms);
@@ -533,6 +653,9 @@ echo(struct run *r)
 		}
 		if (g.n && ex_now_ms() >= g.deadline)
 			group_commit(r, &e, &g);
+		if (mark_ready(r, &e) && o->ms &&
+		    ex_now_ms() >= r->mk_since + o->ms)
+			mark_out(r);
 		if ((ev & EX_ACK_GONE) || ex_out_flush(&r->out) < 0)
 			left = 1;
 		if (left && !in_eof) {
@@ -680,7 +803,7 @@ main(int argc, char *argv[])
 		.ms = 1000,
 	};
 	struct run r;
-	char flight[64] = "";
+	char flight[64] = "", marks[80] = "";
 
 	ex_opt_init(argv[0], usage_lines);
 	ex_elapsed();
@@ -710,12 +833,15 @@ main(int argc, char *argv[])
 	if (o.echo)
 		snprintf(flight, sizeof flight, "%llu in flight, ",
 		    (unsigned long long)r.nflight);
+	if (r.nmarkin || r.nmark)
+		snprintf(marks, sizeof marks, "progress marks %llu in, %llu out, ",
+		    (unsigned long long)r.nmarkin, (unsigned long long)r.nmark);
 	if (o.verbose)
 		ex_summary("%llu in, %llu out, %llu duplicates, %llu held back, "
-		    "%s%llu without key, %llu keys in %s",
+		    "%s%s%llu without key, %llu keys in %s",
 		    (unsigned long long)r.nin, (unsigned long long)r.nout,
 		    (unsigned long long)r.ndup, (unsigned long long)r.nheld,
-		    flight, (unsigned long long)r.nnokey,
+		    flight, marks, (unsigned long long)r.nnokey,
 		    (unsigned long long)ex_seen_count(r.seen), o.seenpath);
 	ex_seen_close(r.seen);
 	ex_out_free(&r.out);

@@ -38,7 +38,7 @@ struct chunk {
 
 struct slot {
 	struct ex_flight f;
-	struct chunk *c;
+	struct chunk *c; /* NULL for a mark */
 };
 
 struct ex_ack_impl {
@@ -52,7 +52,7 @@ struct ex_ack_impl {
 	size_t pending;         /* bytes queued, not yet written */
 	struct slot *ring;      /* records sent and not taken, oldest first */
 	size_t rcap, rhead, rcount;
-	uint64_t taken;
+	uint64_t taken;         /* records taken (marks are not counted) */
 	struct slot out;        /* the last flight handed out by take */
 	int holding;            /* out is held (its chunk still counts it) */
 	char *rbuf;
@@ -157,6 +157,22 @@ close_to(struct ex_ack_impl *p)
 	skip_pending(p);
 }
 
+/* A new slot at the ring's end, zeroed. */
+static struct slot *
+ring_add(struct ex_ack_impl *p)
+{
+	struct slot *s;
+
+	if (p->rcount == p->rcap) {
+		p->ring = ex_realloc(p->ring, 2 * p->rcap * sizeof *p->ring);
+		memcpy(p->ring + p->rcap, p->ring, p->rhead * sizeof *p->ring);
+		p->rcap *= 2;
+	}
+	s = &p->ring[(p->rhead + p->rcount++) & (p->rcap - 1)];
+	memset(s, 0, sizeof *s);
+	return s;
+}
+
 struct ex_flight *
 ex_ack_send(struct ex_ack *a, uint64_t off, const char *payload, size_t len)
 {
@@ -189,19 +205,45 @@ ex_ack_send(struct ex_ack *a, uint64_t off, const char *payload, size_t len)
 	if (p->to < 0)
 		skip_pending(p);
 
-	if (p->rcount == p->rcap) {
-		p->ring = ex_realloc(p->ring, 2 * p->rcap * sizeof *p->ring);
-		memcpy(p->ring + p->rcap, p->ring, p->rhead * sizeof *p->ring);
-		p->rcap *= 2;
-	}
-	s = &p->ring[(p->rhead + p->rcount++) & (p->rcap - 1)];
-	memset(s, 0, sizeof *s);
+	s = ring_add(p);
 	s->f.off = off;
 	s->f.payload = d;
 	s->f.len = len;
 	s->c = c;
 	a->fed++;
 	return &s->f;
+}
+
+void
+ex_ack_mark(struct ex_ack *a, uint64_t off)
+{
+	static char empty[1];
+	struct ex_ack_impl *p = a->p;
+	struct slot *s;
+
+	/* right behind another mark, it says all that one said: replace it,
+	 * so that marks alone never grow the ring */
+	if (p->rcount > 0) {
+		s = &p->ring[(p->rhead + p->rcount - 1) & (p->rcap - 1)];
+		if (s->f.mark) {
+			s->f.off = off;
+			return;
+		}
+	}
+	s = ring_add(p);
+	s->f.off = off;
+	s->f.payload = empty;
+	s->f.mark = 1;
+}
+
+/* Whether ex_ack_take has something to hand out. */
+static int
+takeable(const struct ex_ack *a)
+{
+	const struct ex_ack_impl *p = a->p;
+
+	return a->acked > p->taken ||
+	    (p->rcount > 0 && p->ring[p->rhead].f.mark);
 }
 
 int
@@ -346,7 +388,7 @@ news(const struct ex_ack *a, int waseof, int wasfull)
 	const struct ex_ack_impl *p = a->p;
 	int bits = 0;
 
-	if (a->acked > p->taken)
+	if (takeable(a))
 		bits |= EX_ACK_READY;
 	if (p->eof)
 		bits |= EX_ACK_EOF;
@@ -401,13 +443,15 @@ ex_ack_take(struct ex_ack *a)
 	struct ex_ack_impl *p = a->p;
 
 	release(p);
-	if (a->acked == p->taken)
+	if (!takeable(a))
 		return NULL;
 	p->out = p->ring[p->rhead];
 	p->rhead = (p->rhead + 1) & (p->rcap - 1);
 	p->rcount--;
-	p->taken++;
-	p->holding = 1;
+	if (!p->out.f.mark) {
+		p->taken++;
+		p->holding = 1;
+	}
 	return &p->out.f;
 }
 

@@ -15,6 +15,13 @@
  * before polling, and a thousand records cost one system call, not one
  * each.  A taken flight's payload stays valid across sends and polls.
  *
+ * A progress mark (tag.h) is never fed: queued behind the records sent
+ * before it (ex_ack_mark), it is handed out by ex_ack_take, in its place,
+ * once every one of them was acknowledged and taken, so a tool writes it
+ * on exactly where it stood in its input.  A mark queued right behind
+ * another replaces it (it says all the other said), so marks never grow
+ * the queue beyond one per record.  fed and acked count records only.
+ *
  * The caller ignores SIGPIPE: a command that stops reading makes further
  * records stay in flight, never kills the tool.  More acknowledgements than
  * records fed is bad output from the command: exit 65.
@@ -30,6 +37,7 @@ struct ex_flight {
 	uint64_t off;
 	char *payload;
 	size_t len;
+	int mark;               /* a progress mark: payload empty, never fed */
 	unsigned char user[16]; /* the caller's, e.g. dedup's key hash */
 };
 
@@ -58,6 +66,9 @@ void ex_ack_start(struct ex_ack *a, char *const argv[], int tagged);
 struct ex_flight *ex_ack_send(struct ex_ack *a, uint64_t off,
     const char *payload, size_t len);
 
+/* Queue a progress mark behind the records sent so far. */
+void ex_ack_mark(struct ex_ack *a, uint64_t off);
+
 /* Nonzero while the bytes queued for the command exceed a bound: make
  * progress with ex_ack_poll before sending more. */
 int ex_ack_full(const struct ex_ack *a);
@@ -67,8 +78,9 @@ int ex_ack_full(const struct ex_ack *a);
  * not -1, also return as soon as it is readable.  Returns EX_ACK_* bits. */
 int ex_ack_poll(struct ex_ack *a, int in_fd, int ms);
 
-/* The oldest acknowledged record not yet taken, or NULL.  It stays valid
- * until the next call of ex_ack_take. */
+/* The oldest acknowledged record not yet taken, or the mark queued after
+ * the last one taken, or NULL.  It stays valid until the next call of
+ * ex_ack_take. */
 struct ex_flight *ex_ack_take(struct ex_ack *a);
 
 /* No more records: close the command's stdin once all queued bytes have

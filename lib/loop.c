@@ -26,6 +26,7 @@ void
 ex_batch_start(struct ex_batch *b)
 {
 	b->n = 0;
+	b->max = b->count;
 	b->deadline = -1;
 }
 
@@ -91,7 +92,7 @@ ex_batch_next(struct ex_batch *b, char **line, size_t *len)
 {
 	int r;
 
-	if (b->n >= b->count)
+	if (b->n >= b->max)
 		return EX_BATCH_END;
 	if (!ex_rd_ready(b->in)) {
 		r = ex_batch_wait(b, b->n && b->ms ? b->deadline : -1);
@@ -109,6 +110,13 @@ ex_batch_next(struct ex_batch *b, char **line, size_t *len)
 	if (b->n++ == 0 && b->ms)
 		b->deadline = ex_now_ms() + b->ms;
 	return EX_BATCH_REC;
+}
+
+void
+ex_batch_mark(struct ex_batch *b)
+{
+	if (b->max != EX_COUNT_NONE)
+		b->max++;
 }
 
 /* ---- one run per batch --------------------------------------------------- */

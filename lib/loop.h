@@ -11,7 +11,10 @@
  * stream named watch (our standard output): a reader of it that went away
  * while we wait ("| head" on an idle log) ends the wait at once, as
  * EX_BATCH_GONE, rather than when the next record comes, which may be
- * never.
+ * never.  A progress mark (tag.h) is a line of the batch but not one of
+ * its count records: the caller that finds one says so (ex_batch_mark),
+ * and the batch takes one line more.  It starts the clock of ms as any
+ * line does, so that a stream of marks alone is still handed on in time.
  *
  * One run per batch (ex_feed).  The command is started for a batch and fed
  * it; its end is the batch's end.  A command that exits without reading
@@ -57,7 +60,8 @@ struct ex_batch {
 	int ms;                /* cut a batch this long after its first record */
 	struct ex_out *idle;   /* flushed before waiting for input, or NULL */
 	struct ex_out *watch;  /* its reader's leaving ends a wait, or NULL */
-	uint64_t n;            /* records of the batch so far */
+	uint64_t n;            /* lines of the batch so far, marks included */
+	uint64_t max;          /* lines it may hold: count plus its marks */
 	int64_t deadline;      /* ex_now_ms when it is cut */
 };
 
@@ -69,6 +73,10 @@ void ex_batch_start(struct ex_batch *b);
 
 /* The next line of the batch, waiting for it as the batch allows. */
 int ex_batch_next(struct ex_batch *b, char **line, size_t *len);
+
+/* The line just read was a progress mark: not one of the batch's count
+ * records. */
+void ex_batch_mark(struct ex_batch *b);
 
 /* Wait for input until deadline (ex_now_ms; -1: for ever), flushing idle
  * first.  1 when it is ready, 0 at the deadline, -1 if watch's reader

@@ -2,29 +2,57 @@
 
 #include "tag.h"
 
-const char *
-ex_off_parse(const char *s, size_t n, uint64_t *off)
+/* Why an offset is refused: the reason alone, and the same said of a
+ * progress mark. */
+enum { OFF_OK, OFF_EMPTY, OFF_SIGN, OFF_NOTDEC, OFF_BIG, OFF_ZEROS };
+
+static const char *const why_off[] = {
+	[OFF_EMPTY] = "empty offset",
+	[OFF_SIGN] = "offset has a sign",
+	[OFF_NOTDEC] = "offset is not a decimal number",
+	[OFF_BIG] = "offset is larger than 2^63-1",
+	[OFF_ZEROS] = "offset has leading zeros",
+};
+
+static const char *const why_mark[] = {
+	[OFF_EMPTY] = "progress mark: empty offset",
+	[OFF_SIGN] = "progress mark: offset has a sign",
+	[OFF_NOTDEC] = "progress mark: offset is not a decimal number",
+	[OFF_BIG] = "progress mark: offset is larger than 2^63-1",
+	[OFF_ZEROS] = "progress mark: offset has leading zeros",
+};
+
+static int
+off_check(const char *s, size_t n, uint64_t *off)
 {
 	uint64_t v = 0;
 
 	if (n == 0)
-		return "empty offset";
+		return OFF_EMPTY;
 	if (s[0] == '-' || s[0] == '+')
-		return "offset has a sign";
+		return OFF_SIGN;
 	for (size_t i = 0; i < n; i++) {
 		unsigned d = (unsigned char)s[i] - '0';
 
 		if (d > 9)
-			return "offset is not a decimal number";
+			return OFF_NOTDEC;
 		/* 18 digits cannot pass 2^63-1: no division for them */
 		if (i >= 18 && v > (EX_OFF_MAX - d) / 10)
-			return "offset is larger than 2^63-1";
+			return OFF_BIG;
 		v = v * 10 + d;
 	}
 	if (n > 1 && s[0] == '0')
-		return "offset has leading zeros";
+		return OFF_ZEROS;
 	*off = v;
-	return NULL;
+	return OFF_OK;
+}
+
+const char *
+ex_off_parse(const char *s, size_t n, uint64_t *off)
+{
+	int r = off_check(s, n, off);
+
+	return r == OFF_OK ? NULL : why_off[r];
 }
 
 const char *
@@ -49,6 +77,49 @@ ex_tag_split(const char *line, size_t len, uint64_t *off,
 	return NULL;
 }
 
+/* A sign, then one or more digits, and nothing else: meant as a mark. */
+static int
+markish(const char *s, size_t n)
+{
+	size_t i = n > 0 && (s[0] == '-' || s[0] == '+');
+
+	if (i == n)
+		return 0;
+	for (; i < n; i++)
+		if ((unsigned)((unsigned char)s[i] - '0') > 9)
+			return 0;
+	return 1;
+}
+
+const char *
+ex_tag_line(const char *line, size_t len, uint64_t *off,
+    const char **payload, size_t *plen, int *mark)
+{
+	const char *tab = memchr(line, '\t', len < 21 ? len : 21), *why;
+	uint64_t v;
+	int r;
+
+	/* A record: the common case, as ex_tag_split reads it, inline. */
+	if (tab) {
+		if ((why = ex_off_parse(line, (size_t)(tab - line), off)))
+			return why;
+		*payload = tab + 1;
+		*plen = len - (size_t)(tab - line) - 1;
+		*mark = 0;
+		return NULL;
+	}
+	/* Not meant as a mark: say what is wrong with it as a record. */
+	if (!markish(line, len))
+		return ex_tag_split(line, len, off, payload, plen);
+	if ((r = off_check(line, len, &v)) != OFF_OK)
+		return why_mark[r];
+	*off = v;
+	*payload = line + len;
+	*plen = 0;
+	*mark = 1;
+	return NULL;
+}
+
 size_t
 ex_tag_fmt(char *buf, uint64_t off)
 {
@@ -63,4 +134,13 @@ ex_tag_fmt(char *buf, uint64_t off)
 		buf[i] = tmp[n - 1 - i];
 	buf[n] = '\t';
 	return n + 1;
+}
+
+size_t
+ex_mark_fmt(char *buf, uint64_t off)
+{
+	size_t n = ex_tag_fmt(buf, off);
+
+	buf[n - 1] = '\n';
+	return n;
 }

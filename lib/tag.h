@@ -1,9 +1,13 @@
 /*
- * tag.h — the record tag of DESIGN.md section 1: "OFFSET<TAB>PAYLOAD".
+ * tag.h — the lines of a tagged stream (DESIGN.md section 1): a record,
+ * "OFFSET<TAB>PAYLOAD", or a progress mark, "OFFSET" alone ("every record
+ * up to and including OFFSET is done; there is nothing to deliver").
  *
  * An offset is decimal, no sign, no leading zeros ("0" itself is fine), at
  * most 2^63-1.  Parsing is strict and never reads past the bytes it is
- * given; formatting does not use printf.
+ * given; formatting does not use printf.  Telling a mark from a record
+ * costs a record next to nothing: a line is a mark only when no TAB
+ * follows its digits, which is looked for anyway.
  */
 #ifndef EX_TAG_H
 #define EX_TAG_H
@@ -18,11 +22,26 @@
 const char *ex_off_parse(const char *s, size_t n, uint64_t *off);
 
 /* Split a record line (without its LF) into offset and payload.  NULL on
- * success, else a short reason fit for "line N: <reason>". */
+ * success, else a short reason fit for "line N: <reason>".  A mark is not
+ * a record: it is refused as a line without a TAB. */
 const char *ex_tag_split(const char *line, size_t len, uint64_t *off,
     const char **payload, size_t *plen);
 
+/* Read a line (without its LF) of a stream that may hold marks: a record
+ * as ex_tag_split, *mark 0; or a mark, *mark 1, its offset in *off and
+ * *payload the empty string at line + len.  NULL on success, else why
+ * not, nothing written through the pointers: a line without a TAB that is
+ * a sign and digits only was meant as a mark and is told so ("progress
+ * mark: offset has leading zeros"); any other is a record without its
+ * TAB. */
+const char *ex_tag_line(const char *line, size_t len, uint64_t *off,
+    const char **payload, size_t *plen, int *mark);
+
 /* Write off in decimal followed by a TAB into buf; return bytes written. */
 size_t ex_tag_fmt(char *buf, uint64_t off);
+
+/* Write the mark of off, in decimal followed by an LF, into buf (at least
+ * EX_TAG_MAX bytes); return bytes written. */
+size_t ex_mark_fmt(char *buf, uint64_t off);
 
 #endif

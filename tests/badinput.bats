@@ -94,10 +94,10 @@ big() {
 	tally badinput 1
 }
 
-# Lines that are not a valid tag, each with what the tools say of it.
+# Lines that are not a valid tag, each with what the tools say of it.  (A
+# valid offset alone, such as 7, is a progress mark: tests/marks.bats.)
 BADTAGS='hello|no TAB after the offset, expected OFFSET<TAB>PAYLOAD
 |empty line, expected OFFSET<TAB>PAYLOAD
-7|no TAB after the offset, expected OFFSET<TAB>PAYLOAD
 7 x|no TAB after the offset, expected OFFSET<TAB>PAYLOAD
 \tx|empty offset
 07\tx|offset has leading zeros
@@ -111,7 +111,13 @@ BADTAGS='hello|no TAB after the offset, expected OFFSET<TAB>PAYLOAD
 \331\247\tx|offset is not a decimal number
 9223372036854775808\tx|offset is larger than 2^63-1
 18446744073709551616\tx|offset is larger than 2^63-1
-123456789012345678901234567890\tx|offset is larger than 2^63-1'
+123456789012345678901234567890\tx|offset is larger than 2^63-1
+07|progress mark: offset has leading zeros
+-7|progress mark: offset has a sign
++7|progress mark: offset has a sign
+9223372036854775808|progress mark: offset is larger than 2^63-1
+7 |no TAB after the offset, expected OFFSET<TAB>PAYLOAD
+7\r|no TAB after the offset, expected OFFSET<TAB>PAYLOAD'
 
 @test "a line that is not a valid tag: 65 naming the line, after exactly the records before it" {
 	mkdir st

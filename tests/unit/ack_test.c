@@ -3,14 +3,18 @@
  * as it takes them (no lockstep), and every acknowledged record handed
  * back whole and in order.  Both pipes full, a command that reads all
  * before it acknowledges anything, records larger than a chunk, and a
- * command that stops reading, whose records stay in flight.
+ * command that stops reading, whose records stay in flight.  Progress
+ * marks: never fed, handed out in their place once the records before
+ * them are acknowledged, a run of them taken as its last.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ack.h"
+#include "clock.h"
 #include "err.h"
 #include "unit.h"
 
@@ -97,6 +101,104 @@ feed_all(char *const argv[], const struct recs *r, int *st, int *bad)
 	return next;
 }
 
+/* The next flight taken is the record (mark 0) or mark at off. */
+#define TAKE(a, o, m) do { \
+	struct ex_flight *f_ = ex_ack_take(a); \
+	CHECK(f_ != NULL); \
+	if (f_) { \
+		CHECK_U64(f_->off, o); \
+		CHECK_U64(f_->mark, m); \
+		if (m) \
+			CHECK_U64(f_->len, 0); \
+	} \
+} while (0)
+
+static void
+marks(void)
+{
+	char w_cat[] = "cat", w_sh[] = "sh", w_c[] = "-c", w_tee[128],
+	    fed[64];
+	char *cat[] = { w_cat, NULL }, *late[] = { w_sh, w_c, w_tee, NULL };
+	struct ex_ack a;
+	int64_t t0;
+	int bits;
+	FILE *fp;
+	char got[64];
+	size_t n;
+
+	/* what the command was fed, kept where it harms nothing */
+	snprintf(fed, sizeof fed, "/tmp/ack_test.%ld", (long)getpid());
+	snprintf(w_tee, sizeof w_tee, "tee %s | sort | sed 's/.*//'", fed);
+
+	/* nothing before it: handed out at once, and poll says so at once */
+	ex_ack_start(&a, cat, 1);
+	ex_ack_mark(&a, 0);
+	t0 = ex_now_ms();
+	bits = ex_ack_poll(&a, -1, 5000);
+	CHECK(bits & EX_ACK_READY);
+	CHECK(ex_now_ms() - t0 < 2500);
+	TAKE(&a, 0, 1);
+	CHECK(ex_ack_take(&a) == NULL);
+	CHECK_U64(a.fed, 0);
+	CHECK_U64(ex_ack_wait(&a), 0);
+	CHECK_U64(a.acked, 0);
+	ex_ack_free(&a);
+
+	/* behind records: only once they are acknowledged; a run of marks
+	 * is its last; the command is fed the records alone */
+	ex_ack_start(&a, late, 1);
+	ex_ack_send(&a, 1, "a", 1);
+	ex_ack_mark(&a, 2);
+	ex_ack_mark(&a, 3);
+	ex_ack_send(&a, 4, "b", 1);
+	ex_ack_mark(&a, 5);
+	CHECK_U64(a.fed, 2);
+	bits = ex_ack_poll(&a, -1, 200);
+	CHECK(!(bits & EX_ACK_READY));
+	CHECK(ex_ack_take(&a) == NULL); /* sort acknowledges only at EOF */
+	CHECK_U64(ex_ack_wait(&a), 0);
+	TAKE(&a, 1, 0);
+	TAKE(&a, 3, 1);
+	TAKE(&a, 4, 0);
+	TAKE(&a, 5, 1);
+	CHECK(ex_ack_take(&a) == NULL);
+	CHECK_U64(a.acked, 2);
+	ex_ack_free(&a);
+	fp = fopen(fed, "r");
+	CHECK(fp != NULL);
+	if (fp) {
+		n = fread(got, 1, sizeof got, fp);
+		CHECK_MEM(got, n, "1\ta\n4\tb\n", 8);
+		fclose(fp);
+	}
+	unlink(fed);
+
+	/* many, past the ring's first size, through a command that runs
+	 * as fast as we feed it */
+	{
+		uint64_t next = 0, i;
+		struct ex_flight *f;
+		int order = 0;
+
+		ex_ack_start(&a, cat, 1);
+		for (i = 0; i < 5000; i++) {
+			ex_ack_send(&a, 2 * i, "r", 1);
+			ex_ack_mark(&a, 2 * i + 1);
+			if (i % 700 == 0)
+				ex_ack_poll(&a, -1, 0);
+			while ((f = ex_ack_take(&a)))
+				order += f->off != next++ || f->mark != (int)(f->off & 1);
+		}
+		CHECK_U64(ex_ack_wait(&a), 0);
+		while ((f = ex_ack_take(&a)))
+			order += f->off != next++ || f->mark != (int)(f->off & 1);
+		CHECK_U64(order, 0);
+		CHECK_U64(next, 10000);
+		CHECK_U64(a.fed, 5000);
+		ex_ack_free(&a);
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -139,5 +241,7 @@ main(int argc, char *argv[])
 	CHECK_U64(feed_all(sorted, &r, &st, &bad), 6);
 	CHECK_U64(bad, 0);
 	freerecs(&r);
+
+	marks();
 	return unit_done("ack_test");
 }

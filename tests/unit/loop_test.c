@@ -2,7 +2,8 @@
  * loop_test — lib/loop.c: batches cut at -n and at -t, the end of the
  * input inside a line, a reader that leaves while we wait, one run of a
  * command per batch told from one that left part of it unread, and the
- * feed window of -e.
+ * feed window of -e.  Progress marks: lines of a batch that are not among
+ * its -n records, and start its -t clock as records do.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -123,6 +124,70 @@ batches_by_time(void)
 	close(fds[0]);
 }
 
+/* Marks (the lines told so with ex_batch_mark) do not count towards -n. */
+static void
+batches_with_marks(void)
+{
+	struct ex_batch b;
+	struct ex_rd rd;
+	int fds[2];
+
+	reader_of(&rd, fds, "a\n1\nb\n2\nc\nd\n3\n", 1);
+	ex_batch_init(&b, &rd, 2, 0);
+	ex_batch_start(&b);
+	CHECK_U64(next(&b, "a"), EX_BATCH_REC);
+	CHECK_U64(next(&b, "1"), EX_BATCH_REC);
+	ex_batch_mark(&b);
+	CHECK_U64(next(&b, "b"), EX_BATCH_REC);
+	CHECK_U64(next(&b, NULL), EX_BATCH_END);
+	CHECK_U64(b.n, 3);
+	ex_batch_start(&b);
+	CHECK_U64(next(&b, "2"), EX_BATCH_REC);
+	ex_batch_mark(&b);
+	CHECK_U64(next(&b, "c"), EX_BATCH_REC);
+	CHECK_U64(next(&b, "d"), EX_BATCH_REC);
+	CHECK_U64(next(&b, NULL), EX_BATCH_END);
+	ex_batch_start(&b);
+	CHECK_U64(next(&b, "3"), EX_BATCH_REC);
+	ex_batch_mark(&b);
+	CHECK_U64(next(&b, NULL), EX_BATCH_EOF);
+	CHECK_U64(b.n, 1);
+	ex_rd_free(&rd);
+	close(fds[0]);
+}
+
+/* -t: a batch of a mark alone is cut ms after it, as one of a record. */
+static void
+marks_by_time(void)
+{
+	struct ex_batch b;
+	struct ex_rd rd;
+	struct timespec pause = { 0, 300 * 1000 * 1000 };
+	int fds[2];
+	pid_t pid;
+
+	reader_of(&rd, fds, "5\n", 0);
+	if ((pid = fork()) == 0) {
+		nanosleep(&pause, NULL);
+		if (write(fds[1], "6\tc\n", 4) != 4)
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	ex_batch_init(&b, &rd, EX_COUNT_NONE, 100);
+	ex_batch_start(&b);
+	CHECK_U64(next(&b, "5"), EX_BATCH_REC);
+	ex_batch_mark(&b);
+	CHECK_U64(next(&b, NULL), EX_BATCH_END);
+	CHECK_U64(b.n, 1);
+	ex_batch_start(&b);
+	CHECK_U64(next(&b, "6\tc"), EX_BATCH_REC);
+	CHECK_U64(next(&b, NULL), EX_BATCH_EOF);
+	waitpid(pid, NULL, 0);
+	ex_rd_free(&rd);
+	close(fds[0]);
+}
+
 /* A reader of "stdout" that leaves while the input is idle. */
 static void
 reader_leaves(void)
@@ -225,6 +290,8 @@ main(int argc, char *argv[])
 	batches_by_count();
 	torn();
 	batches_by_time();
+	batches_with_marks();
+	marks_by_time();
 	reader_leaves();
 	feed_runs();
 	window();

@@ -1,6 +1,6 @@
 /*
- * tag_test — lib/tag.c: offsets and record tags at every edge, with the
- * exact value or the exact reason.
+ * tag_test — lib/tag.c: offsets, record tags and progress marks at every
+ * edge, with the exact value or the exact reason.
  */
 #include <stdint.h>
 #include <string.h>
@@ -141,6 +141,140 @@ tags(void)
 	    "no TAB after the offset, expected OFFSET<TAB>PAYLOAD");
 }
 
+/* line(l, offset, payload): a record; mark(l, offset): a progress mark;
+ * linebad(l, reason): neither, and nothing written. */
+#define line(l, o, p) line_n(l, sizeof l - 1, o, p, sizeof p - 1, 0, NULL, \
+	__LINE__)
+#define mark(l, o) line_n(l, sizeof l - 1, o, "", 0, 1, NULL, __LINE__)
+#define linebad(l, reason) line_n(l, sizeof l - 1, 0, "", 0, 0, reason, \
+	__LINE__)
+
+static void
+line_n(const char *l, size_t len, uint64_t wantoff, const char *wantp,
+    size_t wantplen, int wantmark, const char *wantwhy, int ln)
+{
+	uint64_t o = 12345;
+	const char *p = NULL;
+	size_t plen = 99;
+	int m = 7;
+	const char *why = ex_tag_line(l, len, &o, &p, &plen, &m);
+
+	unit_checks++;
+	if ((why == NULL) != (wantwhy == NULL) ||
+	    (why && strcmp(why, wantwhy) != 0) ||
+	    (why && (o != 12345 || p != NULL || plen != 99 || m != 7)) ||
+	    (!why && (o != wantoff || m != wantmark || plen != wantplen ||
+	    p != l + (len - plen) || memcmp(p, wantp, plen) != 0))) {
+		unit_failed++;
+		fprintf(stderr, "tag_test.c:%d: \"%.*s\": got %s, %s %" PRIu64
+		    " \"%.*s\"; want %s, %s %" PRIu64 " \"%.*s\"\n", ln,
+		    (int)len, l, why ? why : "ok", m == 1 ? "mark" : "record",
+		    o, why ? 0 : (int)plen, p ? p : "",
+		    wantwhy ? wantwhy : "ok", wantmark ? "mark" : "record",
+		    wantoff, (int)wantplen, wantp);
+	}
+}
+
+static void
+lines(void)
+{
+	/* records, as ex_tag_split reads them */
+	line("0\tx", 0, "x");
+	line("0\t", 0, "");
+	line("42\t{\"a\":1}", 42, "{\"a\":1}");
+	line("7\ta\tb\t", 7, "a\tb\t");
+	line("9223372036854775807\tlast", INT64_MAX, "last");
+	/* a digit string alone after the TAB is a payload, not a mark */
+	line("5\t6", 5, "6");
+	line_n("7\ta\0b", 5, 7, "a\0b", 3, 0, NULL, __LINE__);
+
+	/* marks: an offset alone, canonical as any other */
+	mark("0", 0);
+	mark("7", 7);
+	mark("42", 42);
+	mark("1000", 1000);
+	mark("9223372036854775806", INT64_MAX - 1);
+	mark("9223372036854775807", INT64_MAX);
+
+	/* marks that are not: the reason, said of a mark */
+	linebad("00", "progress mark: offset has leading zeros");
+	linebad("07", "progress mark: offset has leading zeros");
+	linebad("0000000000000000000000000000007",
+	    "progress mark: offset has leading zeros");
+	linebad("-1", "progress mark: offset has a sign");
+	linebad("+1", "progress mark: offset has a sign");
+	linebad("-0", "progress mark: offset has a sign");
+	linebad("+0", "progress mark: offset has a sign");
+	linebad("9223372036854775808", "progress mark: offset is larger than 2^63-1");
+	linebad("18446744073709551616",
+	    "progress mark: offset is larger than 2^63-1");
+	linebad("99999999999999999999999999999999",
+	    "progress mark: offset is larger than 2^63-1");
+
+	/* anything else without a TAB is a record that lacks it */
+	linebad("", "empty line, expected OFFSET<TAB>PAYLOAD");
+	linebad("-", "no TAB after the offset, expected OFFSET<TAB>PAYLOAD");
+	linebad("+", "no TAB after the offset, expected OFFSET<TAB>PAYLOAD");
+	linebad("--1", "no TAB after the offset, expected OFFSET<TAB>PAYLOAD");
+	linebad("+-1", "no TAB after the offset, expected OFFSET<TAB>PAYLOAD");
+	linebad("1-", "no TAB after the offset, expected OFFSET<TAB>PAYLOAD");
+	linebad("7 ", "no TAB after the offset, expected OFFSET<TAB>PAYLOAD");
+	linebad(" 7", "no TAB after the offset, expected OFFSET<TAB>PAYLOAD");
+	linebad("7\r", "no TAB after the offset, expected OFFSET<TAB>PAYLOAD");
+	linebad("7 x", "no TAB after the offset, expected OFFSET<TAB>PAYLOAD");
+	linebad("0x7", "no TAB after the offset, expected OFFSET<TAB>PAYLOAD");
+	linebad("1e3", "no TAB after the offset, expected OFFSET<TAB>PAYLOAD");
+	linebad("hello", "no TAB after the offset, expected OFFSET<TAB>PAYLOAD");
+	linebad("\xd9\xa1", "no TAB after the offset, expected OFFSET<TAB>PAYLOAD");
+	line_n("7\0", 2, 0, "", 0, 0,
+	    "no TAB after the offset, expected OFFSET<TAB>PAYLOAD", __LINE__);
+	/* a bad offset before a TAB is a bad record, as before */
+	linebad("07\tx", "offset has leading zeros");
+	linebad("-7\tx", "offset has a sign");
+	linebad("\tx", "empty offset");
+	linebad("123456789012345678901\tx", "offset is larger than 2^63-1");
+	linebad("2026-11-27T12:00:00Z\thello", "offset is not a decimal number");
+	/* len bounds the line: the bytes after it are never looked at */
+	line_n("12\tx", 2, 12, "", 0, 1, NULL, __LINE__);
+	line_n("7\n8", 1, 7, "", 0, 1, NULL, __LINE__);
+	line_n("12x", 2, 12, "", 0, 1, NULL, __LINE__);
+}
+
+static void
+marks_fmt(void)
+{
+	char buf[EX_TAG_MAX];
+	uint64_t x = 88172645463325252u, v, got;
+	size_t n, plen;
+	int m;
+
+	n = ex_mark_fmt(buf, 0);
+	CHECK_MEM(buf, n, "0\n", 2);
+	n = ex_mark_fmt(buf, 1000);
+	CHECK_MEM(buf, n, "1000\n", 5);
+	n = ex_mark_fmt(buf, INT64_MAX);
+	CHECK_MEM(buf, n, "9223372036854775807\n", 20);
+	CHECK(n <= EX_TAG_MAX);
+	/* every mark written, of every length of digits, reads back as it */
+	for (int i = 0; i < 10000; i++) {
+		const char *why, *p;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		v = (x & INT64_MAX) >> (i % 63);
+		n = ex_mark_fmt(buf, v);
+		got = 0;
+		m = 0;
+		why = ex_tag_line(buf, n - 1, &got, &p, &plen, &m);
+		if (why || got != v || m != 1 || plen != 0 || buf[n - 1] != '\n') {
+			CHECK_STR(why, NULL);
+			CHECK_U64(got, v);
+			break;
+		}
+	}
+}
+
 static void
 formats(void)
 {
@@ -193,6 +327,8 @@ main(void)
 {
 	offsets();
 	tags();
+	lines();
+	marks_fmt();
 	formats();
 	return unit_done("tag_test");
 }
