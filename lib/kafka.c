@@ -143,8 +143,12 @@ logline(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 	if (verbose)
 		fprintf(stderr, "%s: librdkafka: %s: %s\n", ex_prog, fac, buf);
 	if (c && level <= 3) {
+		/* "N/N brokers are down" follows the line that says why
+		 * (connection refused, a TLS or SASL failure): it never
+		 * replaces that reason */
 		pthread_mutex_lock(&c->mu);
-		snprintf(c->last, sizeof c->last, "%s", buf);
+		if (!*c->last || !strstr(buf, "brokers are down"))
+			snprintf(c->last, sizeof c->last, "%s", buf);
 		pthread_mutex_unlock(&c->mu);
 	}
 }
