@@ -251,23 +251,58 @@ hold_each(struct hold *h, void (*fn)(struct commit *, const struct rec *),
 	}
 }
 
+/* A function that hands on a run of k records, n bytes at p, whole. */
+typedef void span_fn(struct commit *, const char *p, size_t n, uint64_t k);
+
 /*
- * Reads one batch, each record and mark to fn.  Returns the number of
- * lines read (marks count: they too are progress to commit); *eof is
- * set at the end of the input.  A reader of ours that went away while we
- * waited is the end (gone), unless records of the batch still need a
- * command (which says so itself if it cannot hand them on).
+ * The records already buffered that need no look one by one (ex_tag_run:
+ * well-formed, in order, above the committed offset), up to the batch's
+ * end, handed to span as they were read: no call, no copy a record.
+ * Returns how many; 0 leaves the next line to next_rec.
+ */
+static uint64_t
+take_run(struct commit *c, span_fn *span)
+{
+	const char *p;
+	size_t n = ex_rd_pending(&c->in, &p), used;
+	uint64_t k = ex_batch_room(&c->b), last = 0;
+
+	used = ex_tag_run(p, n, c->any ? c->last + 1 : c->committed, &k, &last);
+	if (k == 0)
+		return 0;
+	ex_rd_consume(&c->in, k, used);
+	ex_batch_took(&c->b, k);
+	c->any = 1;
+	c->last = last;
+	c->nin += k;
+	span(c, p, used, k); /* p stays valid until the next read */
+	return k;
+}
+
+/*
+ * Reads one batch, each record and mark to fn, or runs of records to
+ * span if it is not NULL (records passed on as they are: no -p).
+ * Returns the number of lines read (marks count: they too are progress
+ * to commit); *eof is set at the end of the input.  A reader of ours that
+ * went away while we waited is the end (gone), unless records of the
+ * batch still need a command (which says so itself if it cannot hand
+ * them on).
  */
 static uint64_t
 batch(struct commit *c, void (*fn)(struct commit *, const struct rec *),
-    int *eof)
+    span_fn *span, int *eof)
 {
 	struct rec r;
 	int got;
 
 	ex_batch_start(&c->b);
-	while ((got = next_rec(c, &r)) == EX_BATCH_REC)
+	for (;;) {
+		if (span && take_run(c, span))
+			continue;
+		if ((got = next_rec(c, &r)) != EX_BATCH_REC)
+			break;
 		fn(c, &r);
+	}
 	if (got == EX_BATCH_GONE)
 		ex_child_gone();
 	if (got == EX_BATCH_EOF)
@@ -284,6 +319,15 @@ filter_rec(struct commit *c, const struct rec *r)
 	c->nout++; /* marks too: summary() takes them off */
 	/* the reader went away (SIGPIPE ignored): on a stream that never
 	 * pauses the batch would never end */
+	if (c->out.broken)
+		ex_child_gone();
+}
+
+static void
+filter_span(struct commit *c, const char *p, size_t n, uint64_t k)
+{
+	ex_out_write(&c->out, p, n);
+	c->nout += k;
 	if (c->out.broken)
 		ex_child_gone();
 }
@@ -319,41 +363,58 @@ end_batch(struct commit *c)
 }
 
 static void
-feed_rec(struct commit *c, const struct rec *r)
+feed_start(struct commit *c)
 {
-	if (r->mark)
-		return; /* never fed: its progress is the batch's */
 	if (!c->feed.pid) {
 		ex_feed_start(&c->feed, c->o->cmd);
 		c->b.idle = &c->feed.to;
 	}
+}
+
+static void
+feed_rec(struct commit *c, const struct rec *r)
+{
+	if (r->mark)
+		return; /* never fed: its progress is the batch's */
+	feed_start(c);
 	put_rec(&c->feed.to, r, c->o->strip);
 	c->nout++;
 }
 
+static void
+feed_span(struct commit *c, const char *p, size_t n, uint64_t k)
+{
+	feed_start(c);
+	ex_out_write(&c->feed.to, p, n);
+	c->nout += k;
+}
+
 /*
- * Batch after batch, in filter mode (put = filter_rec, done = flush_out)
- * or one run of the command per batch (feed_rec, end_batch).  -b holds a
+ * Batch after batch, in filter mode (put = filter_rec, span =
+ * filter_span, done = flush_out) or one run of the command per batch
+ * (feed_rec, feed_span, end_batch).  -b holds a
  * batch, commits its end, then hands it on; -a hands records on as they
  * come and commits the batch's end once it is done: written on and
  * flushed, or fed to a command that exited 0 having read it all.
  */
 static void
 run_batches(struct commit *c, void (*put)(struct commit *, const struct rec *),
-    void (*done)(struct commit *))
+    span_fn *span, void (*done)(struct commit *))
 {
 	int eof = 0;
 
+	if (c->o->strip)
+		span = NULL;
 	while (!eof) {
 		if (c->o->before) {
 			c->held.len = 0;
-			if (batch(c, hold_rec, &eof) == 0)
+			if (batch(c, hold_rec, NULL, &eof) == 0)
 				break;
 			commit_to(c, c->last + 1);
 			hold_each(&c->held, put, c);
 			done(c);
 		} else {
-			if (batch(c, put, &eof) == 0)
+			if (batch(c, put, span, &eof) == 0)
 				break;
 			done(c);
 			commit_to(c, c->last + 1);
@@ -465,7 +526,7 @@ echo_before(struct commit *c)
 
 	while (!eof && !c->cmd_eof) {
 		c->held.len = 0;
-		if (batch(c, hold_rec, &eof) == 0)
+		if (batch(c, hold_rec, NULL, &eof) == 0)
 			break;
 		commit_to(c, c->last + 1);
 		hold_each(&c->held, send_rec, c);
@@ -672,11 +733,11 @@ main(int argc, char *argv[])
 
 	if (!o.cmd) {
 		c.b.idle = c.b.watch = &c.out;
-		run_batches(&c, filter_rec, flush_out);
+		run_batches(&c, filter_rec, filter_span, flush_out);
 	} else if (o.echo)
 		run_echo(&c);
 	else
-		run_batches(&c, feed_rec, end_batch);
+		run_batches(&c, feed_rec, feed_span, end_batch);
 
 	flush_out(&c);
 	if (close(1) < 0)

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <string.h>
@@ -112,6 +113,20 @@ ex_batch_next(struct ex_batch *b, char **line, size_t *len)
 	return EX_BATCH_REC;
 }
 
+uint64_t
+ex_batch_room(const struct ex_batch *b)
+{
+	return b->max - b->n;
+}
+
+void
+ex_batch_took(struct ex_batch *b, uint64_t k)
+{
+	if (k > 0 && b->n == 0 && b->ms)
+		b->deadline = ex_now_ms() + b->ms;
+	b->n += k;
+}
+
 void
 ex_batch_mark(struct ex_batch *b)
 {
@@ -121,6 +136,8 @@ ex_batch_mark(struct ex_batch *b)
 
 /* ---- one run per batch --------------------------------------------------- */
 
+#define FEED_PIPE (1024 * 1024) /* the default pipe-max-size */
+
 void
 ex_feed_start(struct ex_feed *f, char *const argv[])
 {
@@ -128,6 +145,10 @@ ex_feed_start(struct ex_feed *f, char *const argv[])
 
 	f->peek = -1;
 	f->pid = ex_child_start(argv, &fd, &f->peek, NULL);
+	/* A pipe that holds a batch of ordinary records lets us write it
+	 * while the command is still starting, rather than wait for it
+	 * 64 KiB at a time.  Over the user's limit it stays as it is. */
+	(void)fcntl(fd, F_SETPIPE_SZ, FEED_PIPE);
 	ex_out_init(&f->to, fd, argv[0]);
 	if ((pidfd = ex_child_pidfd(f->pid)) >= 0)
 		ex_out_watch(&f->to, pidfd);

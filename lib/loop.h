@@ -74,6 +74,14 @@ void ex_batch_start(struct ex_batch *b);
 /* The next line of the batch, waiting for it as the batch allows. */
 int ex_batch_next(struct ex_batch *b, char **line, size_t *len);
 
+/* For a caller that takes several lines of the batch straight from the
+ * reader's buffer (ex_rd_pending, ex_rd_consume) instead of one
+ * ex_batch_next each: how many it may take, and, once taken, their
+ * count, which ex_batch_next would have kept (the first starts the -t
+ * clock).  Only lines already buffered: nothing waits. */
+uint64_t ex_batch_room(const struct ex_batch *b);
+void ex_batch_took(struct ex_batch *b, uint64_t k);
+
 /* The line just read was a progress mark: not one of the batch's count
  * records. */
 void ex_batch_mark(struct ex_batch *b);

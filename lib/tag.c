@@ -121,6 +121,37 @@ ex_tag_line(const char *line, size_t len, uint64_t *off,
 }
 
 size_t
+ex_tag_run(const char *p, size_t n, uint64_t from, uint64_t *count,
+    uint64_t *last)
+{
+	const char *s = p, *e = p + n, *lf;
+	uint64_t k = 0, max = *count, v = 0;
+
+	while (k < max && s < e) {
+		const char *d = s;
+		uint64_t x = 0;
+
+		/* up to 18 digits cannot pass 2^63-1; longer ones, rare, are
+		 * left to ex_tag_split */
+		while (d < e && d - s < 18 && (unsigned char)(*d - '0') <= 9)
+			x = x * 10 + (uint64_t)(*d++ - '0');
+		if (d == s || d == e || *d != '\t' || (*s == '0' && d - s > 1) ||
+		    x < from || x >= EX_OFF_MAX)
+			break;
+		if (!(lf = memchr(d + 1, '\n', (size_t)(e - d - 1))))
+			break;
+		v = x;
+		from = x + 1;
+		s = lf + 1;
+		k++;
+	}
+	*count = k;
+	if (k > 0)
+		*last = v;
+	return (size_t)(s - p);
+}
+
+size_t
 ex_tag_fmt(char *buf, uint64_t off)
 {
 	char tmp[20];

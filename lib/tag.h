@@ -27,6 +27,21 @@ const char *ex_off_parse(const char *s, size_t n, uint64_t *off);
 const char *ex_tag_split(const char *line, size_t len, uint64_t *off,
     const char **payload, size_t *plen);
 
+/*
+ * A run of well-formed records that begins p[0..n): whole lines, at most
+ * *count of them, each "OFFSET<TAB>PAYLOAD" whose offset is at least from,
+ * above the one before it and below EX_OFF_MAX (so that its successor can
+ * be committed).  The run stops before the first line that is not such a
+ * record (bad input, a progress mark, an offset out of order), which the
+ * caller takes one by one with ex_tag_split and its own checks, and before
+ * an unterminated tail.  Returns the bytes of the run, LFs included; sets
+ * *count to its lines and, if there were any, *last to the offset of the
+ * last.  For a reader that passes records on as they are: one pass over
+ * the digits and one memchr a line, no call a line.
+ */
+size_t ex_tag_run(const char *p, size_t n, uint64_t from, uint64_t *count,
+    uint64_t *last);
+
 /* Read a line (without its LF) of a stream that may hold marks: a record
  * as ex_tag_split, *mark 0; or a mark, *mark 1, its offset in *off and
  * *payload the empty string at line + len.  NULL on success, else why

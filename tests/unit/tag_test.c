@@ -322,6 +322,59 @@ formats(void)
 	}
 }
 
+/* run(p, from, max, bytes, lines, last): ex_tag_run's run in p. */
+#define run(p, from, max, bytes, lines, last) \
+	run_n(p, sizeof p - 1, from, max, bytes, lines, last, __LINE__)
+
+static void
+run_n(const char *p, size_t n, uint64_t from, uint64_t max, size_t wbytes,
+    uint64_t wlines, uint64_t wlast, int line)
+{
+	uint64_t k = max, last = 777;
+	size_t got = ex_tag_run(p, n, from, &k, &last);
+
+	unit_checks++;
+	if (got != wbytes || k != wlines || last != wlast) {
+		unit_failed++;
+		fprintf(stderr, "tag_test.c:%d: got %zu bytes, %" PRIu64
+		    " lines, last %" PRIu64 "; want %zu, %" PRIu64 ", %" PRIu64
+		    "\n", line, got, k, last, wbytes, wlines, wlast);
+	}
+}
+
+static void
+runs(void)
+{
+	run("", 0, 10, 0, 0, 777);
+	run("0\ta\n1\tb\n", 0, 10, 8, 2, 1);
+	run("0\ta\n1\tb\n", 0, 1, 4, 1, 0);
+	run("0\ta\n1\tb\n", 0, 0, 0, 0, 777);
+	/* an unterminated tail is not part of it */
+	run("0\ta\n1\tb", 0, 10, 4, 1, 0);
+	run("5\t\n", 0, 10, 3, 1, 5);
+	/* gaps are fine; from, order and the largest offset are kept */
+	run("3\tx\n9\ty\n", 3, 10, 8, 2, 9);
+	run("3\tx\n9\ty\n", 4, 10, 0, 0, 777);
+	run("3\tx\n3\ty\n", 0, 10, 4, 1, 3);
+	run("3\tx\n2\ty\n", 0, 10, 4, 1, 3);
+	/* what the caller must look at line by line */
+	run("1\tx\n7\n8\ty\n", 0, 10, 4, 1, 1);    /* a progress mark */
+	run("1\tx\n\n", 0, 10, 4, 1, 1);             /* an empty line */
+	run("1\tx\n01\ty\n", 0, 10, 4, 1, 1);       /* a leading zero */
+	run("00\tx\n", 0, 10, 0, 0, 777);
+	run("1\tx\n-2\ty\n", 0, 10, 4, 1, 1);
+	run("1\tx\n2 \ty\n", 0, 10, 4, 1, 1);
+	run("\tx\n", 0, 10, 0, 0, 777);
+	run("12", 0, 10, 0, 0, 777);
+	run("12\t", 0, 10, 0, 0, 777);
+	/* 18 digits are taken; 19, up to 2^63-1, are left to ex_tag_split */
+	run("999999999999999999\tx\n", 0, 10, 21, 1, 999999999999999999u);
+	run("1000000000000000000\tx\n", 0, 10, 0, 0, 777);
+	run("9223372036854775807\tx\n", 0, 10, 0, 0, 777);
+	/* TAB, CR and NUL in the payload are payload */
+	run("4\ta\tb\r\0c\n", 0, 10, 9, 1, 4);
+}
+
 int
 main(void)
 {
@@ -330,5 +383,6 @@ main(void)
 	lines();
 	marks_fmt();
 	formats();
+	runs();
 	return unit_done("tag_test");
 }
