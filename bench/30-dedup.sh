@@ -77,7 +77,7 @@ value "new set, against mawk" "$(ratio "$mawk_s" "$d1_s")" "x faster" ">=" 10
 value "new set, against sqlite3" "$(ratio "$sql1_s" "$d1_s")" "x faster" ">=" 20
 echo "  all duplicates: $(ratio "$mawk_s" "$d2_s") x mawk's speed, $(ratio "$sql2_s" "$d2_s") x sqlite3's (no target)"
 echo "the exactly-once pipeline, dedup -e -k click_id -- cat | commit -a:"
-value "pipeline, 2M events, -n 1000" "$(echo "scale=2; 2 / $p3_s" | bc -l)" \
+value "pipeline, 2M events, -n 1000" "$(ratio 2 "$p3_s")" \
     "M events/s" ">=" 2
 # -n 1: against one journal fsync a record, the 20000 of them alone
 target "pipeline, 20000 events, -n 1 (the default)" "$p1_s" \
