@@ -27,28 +27,6 @@ setup() {
 	}' >log
 }
 
-# attempt PIPELINE SEED TRY: one run of the pipeline in its own session;
-# every third run is killed from outside at a random moment instead of
-# by crashat (unless NOKILL is set).  Status in rc.
-attempt() {
-	local p=$1 s=$(($2 * 1000 + $3)) pid st=0
-	p=${p//@SEED@/$s}
-	if (($3 % 3 == 0)) && [ -z "${NOKILL:-}" ]; then
-		p=${p//@P@/0}
-		setsid sh -c "$p" >/dev/null 2>>errs &
-		pid=$!
-		sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
-		kill -KILL -- -"$pid" 2>/dev/null || true
-		wait "$pid" || st=$?
-	else
-		p=${p//@P@/0.01}
-		setsid -w sh -c "$p" >/dev/null 2>>errs || st=$?
-	fi
-	echo "$st" >rc
-	# a killed run's stages die a moment after its shell was reaped
-	released st/off || fail "st/off still held 10 s after a run"
-}
-
 # chaos NAME END PIPELINE: for each seed, restart PIPELINE from scratch
 # state until the offset reaches END (END 0: until a run gets through
 # without a crash), checking the offset file after every run.  The sink
@@ -65,7 +43,7 @@ chaos() {
 		for ((try = 1; ; try++)); do
 			((try <= 300)) ||
 			    fail "$name seed $seed: no complete run in 300 tries: $(grep -v crashing errs | sort | uniq -c | sort -rn | head -5)"
-			attempt "$p" "$seed" "$try"
+			attempt "$p" "$seed" "$try" st/off 0.01
 			runs=$((runs + 1))
 			if [ "$(cat rc)" != 0 ]; then
 				crashes=$((crashes + 1))

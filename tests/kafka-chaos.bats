@@ -39,29 +39,6 @@ teardown() {
 	kmock_stop
 }
 
-# attempt PIPELINE SEED TRY: one run of the pipeline in its own session;
-# every third run is killed from outside at a random moment instead of
-# by crashat.  Status in rc.
-attempt() {
-	local p=$1 s=$(($2 * 1000 + $3)) pid st=0
-	p=${p//@SEED@/$s}
-	p=${p//@K@/$store}
-	if (($3 % 3 == 0)); then
-		p=${p//@P@/0}
-		setsid sh -c "$p" >/dev/null 2>>errs &
-		pid=$!
-		sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
-		kill -KILL -- -"$pid" 2>/dev/null || true
-		wait "$pid" || st=$?
-	else
-		p=${p//@P@/0.02}
-		setsid -w sh -c "$p" >/dev/null 2>>errs || st=$?
-	fi
-	echo "$st" >rc
-	# a killed run's stages die a moment after its shell was reaped
-	released "$store" || fail "$store still held 10 s after a run"
-}
-
 # done_below V: every record below offset V was processed: its offset
 # (at-least-once) or its key (dedup, which drops repeats) is in the sink.
 done_below() {
@@ -90,7 +67,7 @@ chaos() {
 		for ((try = 1; ; try++)); do
 			((try <= 300)) ||
 			    fail "$name seed $seed: no complete run in 300 tries: $(grep -v crashing errs | sort | uniq -c | sort -rn | head -5)"
-			attempt "$p" "$seed" "$try"
+			attempt "${p//@K@/$store}" "$seed" "$try" "$store" 0.02
 			runs=$((runs + 1))
 			if [ "$(cat rc)" != 0 ]; then
 				crashes=$((crashes + 1))

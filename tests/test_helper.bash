@@ -106,6 +106,30 @@ released() {
 	return 1
 }
 
+# attempt PIPELINE SEED TRY STORE P: one run of the chaos suites'
+# PIPELINE (tests/chaos.bats, tests/kafka-chaos.bats) in a session of its
+# own, @SEED@ in it the run's seed and @P@ crashat's probability P; every
+# third run is killed whole from outside at a random moment instead
+# (unless NOKILL is set), with @P@ 0.  Status in rc; returns once STORE is
+# released.
+attempt() {
+	local p=$1 s=$(($2 * 1000 + $3)) pid st=0
+	p=${p//@SEED@/$s}
+	if (($3 % 3 == 0)) && [ -z "${NOKILL:-}" ]; then
+		p=${p//@P@/0}
+		setsid sh -c "$p" >/dev/null 2>>errs &
+		pid=$!
+		sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
+		kill -KILL -- -"$pid" 2>/dev/null || true
+		wait "$pid" || st=$?
+	else
+		p=${p//@P@/$5}
+		setsid -w sh -c "$p" >/dev/null 2>>errs || st=$?
+	fi
+	echo "$st" >rc
+	released "$4" || fail "$4 still held 10 s after a run"
+}
+
 # settle: after a run, wait until its consumer of ./off is gone, keeping
 # the run's $status.
 settle() {
