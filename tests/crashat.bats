@@ -419,7 +419,7 @@ USAGE1='usage: crashat [-cpv] [-s signal | -x status] [-1] offset [-- command [a
 		setsid env --default-signal=INT,HUP,TERM \
 		    crashat 5000 -- ./slow <in >/dev/null 3>&- &
 		pid=$!
-		for _ in $(seq 500); do [ -e cmd.pid ] && break; sleep 0.01; done
+		until_exists cmd.pid
 		sleep 0.1
 		kill -s "$sig" "$pid"
 		st=0
@@ -435,7 +435,7 @@ USAGE1='usage: crashat [-cpv] [-s signal | -x status] [-1] offset [-- command [a
 	{ st=0; crashat 50 <fifo || st=$?; echo "$st" >st; } | head -n 3 >got &
 	exec 8>fifo
 	cat in >&8
-	for _ in $(seq 500); do [ -e st ] && break; sleep 0.01; done
+	until_exists st
 	assert_file_exists st
 	exec 8>&-
 	wait
