@@ -135,6 +135,15 @@ conffile(rd_kafka_conf_t *conf)
 	fclose(f);
 }
 
+/* Why the last thing failed, as librdkafka said it: a timeout's reason. */
+static void
+remember(struct ex_kclient *c, const char *why)
+{
+	pthread_mutex_lock(&c->mu);
+	snprintf(c->last, sizeof c->last, "%s", why);
+	pthread_mutex_unlock(&c->mu);
+}
+
 static void
 logline(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
@@ -142,15 +151,24 @@ logline(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 
 	if (verbose)
 		fprintf(stderr, "%s: librdkafka: %s: %s\n", ex_prog, fac, buf);
-	if (c && level <= 3) {
-		/* "N/N brokers are down" follows the line that says why
-		 * (connection refused, a TLS or SASL failure): it never
-		 * replaces that reason */
-		pthread_mutex_lock(&c->mu);
-		if (!*c->last || !strstr(buf, "brokers are down"))
-			snprintf(c->last, sizeof c->last, "%s", buf);
-		pthread_mutex_unlock(&c->mu);
-	}
+	if (c && level <= 3)
+		remember(c, buf);
+}
+
+/* librdkafka's errors, which without this callback it would log.  That
+ * all brokers are down only sums up the failures before it: it never
+ * replaces their reason (connection refused, a TLS or SASL failure). */
+static void
+errored(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	struct ex_kclient *c = opaque;
+
+	(void)rk;
+	if (verbose)
+		fprintf(stderr, "%s: librdkafka: ERROR: %s\n", ex_prog, reason);
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && *c->last)
+		return;
+	remember(c, reason);
 }
 
 static int
@@ -189,6 +207,7 @@ ex_kclient_new(const char *name, const struct ex_kurl *u, int with_group)
 		setprop(conf, "group.id", u->group);
 	c->timeout = timeout_of(conf);
 	rd_kafka_conf_set_log_cb(conf, logline);
+	rd_kafka_conf_set_error_cb(conf, errored);
 	rd_kafka_conf_set_opaque(conf, c);
 	if (!(c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err)))
 		ex_diex(EXIT_USAGE, "%s: %s", name, err); /* a bad setting */
