@@ -35,8 +35,10 @@
  * running without dedup (child.h).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +86,7 @@ struct rec {
 	unsigned char fp[EX_KEY_FP];
 	int haskey;
 	int drop;  /* nothing to deliver: a mark, or no key under -m drop */
+	int mark;  /* a progress mark read */
 };
 
 /* A key whose record is in our output buffer, not yet written. */
@@ -127,24 +130,22 @@ struct group {
 };
 
 static void
-bad(struct run *r, const char *what, const char *why)
+bad(struct run *r, uint64_t lineno, const char *what, const char *why)
 {
 	ex_warnx("%s: line %llu: %s%s", r->in.name,
-	    (unsigned long long)r->in.lineno, what, why);
+	    (unsigned long long)lineno, what, why);
 	r->bad = 1;
 }
 
 
 /* The key of a payload.  1: found; 0: missing, -1: invalid JSON (*why
- * says why). */
+ * says why).  jb is the caller's scratch: each thread has its own. */
 static int
-getkey(struct run *r, const char *p, size_t n, const char **k, size_t *kn,
-    const char **why)
+getkey(const struct opts *o, struct ex_json_buf *jb, const char *p, size_t n,
+    const char **k, size_t *kn, const char **why)
 {
-	const struct opts *o = r->o;
-
 	if (o->kname) {
-		switch (ex_json_get(p, n, o->kname, o->knamelen, &r->jbuf, k, kn,
+		switch (ex_json_get(p, n, o->kname, o->knamelen, jb, k, kn,
 		    why)) {
 		case EX_JSON_FOUND:
 			return 1;
@@ -174,6 +175,85 @@ getkey(struct run *r, const char *p, size_t n, const char **k, size_t *kn,
 	return 1;
 }
 
+/* The fingerprint of rec's key, with haskey and drop (-m) set: NULL, or
+ * why the record is bad input (*whatp: the message's prefix).  It reads
+ * only o, the set's secret and rec, and writes only rec and jb, so that
+ * a thread of its own can run it. */
+static const char *
+keyof(const struct opts *o, const struct ex_seen *seen, struct ex_json_buf *jb,
+    struct rec *rec, const char **whatp)
+{
+	const char *why, *k;
+	size_t kn;
+	int st;
+
+	if (rec->mark) { /* no key, no record, only progress */
+		rec->haskey = 0;
+		rec->drop = 1;
+		return NULL;
+	}
+	if ((st = getkey(o, jb, rec->payload, rec->len, &k, &kn, &why)) < 0) {
+		*whatp = "";
+		return why;
+	}
+	rec->haskey = st;
+	rec->drop = 0;
+	if (st)
+		ex_seen_fp(seen, k, kn, rec->fp);
+	else if (o->missing == MISS_ERROR) {
+		*whatp = o->kname ? "no key: " : "no key: -f: ";
+		return why;
+	} else if (o->missing == MISS_DROP)
+		rec->drop = 1;
+	else
+		memset(rec->fp, 0, sizeof rec->fp);
+	return NULL;
+}
+
+/* The next line of the batch into rec, tag parsed and no key yet:
+ * EX_BATCH_REC, EX_BATCH_END, EX_BATCH_EOF (r->ended set), EX_BATCH_GONE
+ * (our reader went away) or EX_BATCH_TORN for any bad line (*whyp says
+ * why; r->in.lineno is its line). */
+static int
+line(struct run *r, struct rec *rec, const char **whyp)
+{
+	char *l;
+	size_t len;
+	int st;
+
+	switch ((st = ex_batch_next(&r->b, &l, &len))) {
+	case EX_BATCH_EOF:
+		r->ended = 1;
+		return st;
+	case EX_BATCH_END:
+	case EX_BATCH_GONE:
+		return st;
+	case EX_BATCH_TORN:
+		r->in.lineno++;
+		*whyp = "no newline at the end (a torn record)";
+		return st;
+	}
+	if ((*whyp = ex_tag_line(l, len, &rec->off, &rec->payload, &rec->len,
+	    &rec->mark)))
+		return EX_BATCH_TORN;
+	if (rec->mark)
+		ex_batch_mark(&r->b);
+	return EX_BATCH_REC;
+}
+
+/* The record's counts, once it is to be handled. */
+static void
+tally(struct run *r, const struct rec *rec)
+{
+	if (rec->mark)
+		r->nmarkin++;
+	else {
+		r->nin++;
+		if (!rec->haskey)
+			r->nnokey++;
+	}
+}
+
 /* The next record of the batch: 1, or 0 at the batch's end, the input's
  * (bad input ends it) or, with *gonep set, when our reader went away.  A
  * mark read, and a record without a key under -m drop, come with drop
@@ -181,60 +261,29 @@ getkey(struct run *r, const char *p, size_t n, const char **k, size_t *kn,
 static int
 next(struct run *r, struct rec *rec, int *gonep)
 {
-	const char *why, *k;
-	char *line;
-	size_t len, kn;
-	int st;
+	const char *why, *what;
 
-	while (!r->bad) {
-		switch (ex_batch_next(&r->b, &line, &len)) {
-		case EX_BATCH_EOF:
-			r->ended = 1;
-			return 0;
-		case EX_BATCH_END:
-			return 0;
-		case EX_BATCH_GONE:
-			*gonep = 1;
-			return 0;
-		case EX_BATCH_TORN:
-			r->in.lineno++;
-			bad(r, "", "no newline at the end (a torn record)");
-			return 0;
-		}
-		if ((why = ex_tag_line(line, len, &rec->off, &rec->payload,
-		    &rec->len, &rec->drop))) {
-			bad(r, "", why);
-			return 0;
-		}
-		if (rec->drop) {
-			/* a mark: no key, no record, only progress */
-			ex_batch_mark(&r->b);
-			r->nmarkin++;
-			rec->haskey = 0;
-			return 1;
-		}
-		r->nin++;
-		st = getkey(r, rec->payload, rec->len, &k, &kn, &why);
-		if (st < 0) {
-			bad(r, "", why);
-			return 0;
-		}
-		rec->haskey = st;
-		if (st)
-			ex_seen_fp(r->seen, k, kn, rec->fp);
-		else if (r->o->missing == MISS_ERROR) {
-			bad(r, r->o->kname ? "no key: " : "no key: -f: ", why);
-			return 0;
-		} else if (r->o->missing == MISS_DROP) {
-			r->nnokey++;
-			rec->drop = 1;
-		} else {
-			r->nnokey++;
-			memset(rec->fp, 0, sizeof rec->fp);
-		}
-		return 1;
+	if (r->bad)
+		return 0;
+	switch (line(r, rec, &why)) {
+	case EX_BATCH_REC:
+		break;
+	case EX_BATCH_TORN:
+		bad(r, r->in.lineno, "", why);
+		return 0;
+	case EX_BATCH_GONE:
+		*gonep = 1;
+		return 0;
+	default:
+		return 0;
 	}
-	return 0;
+	if ((why = keyof(r->o, r->seen, &r->jbuf, rec, &what))) {
+		r->nin++;
+		bad(r, r->in.lineno, what, why);
+		return 0;
+	}
+	tally(r, rec);
+	return 1;
 }
 
 /* A few records read ahead, their payloads copied out of the reader, so
@@ -299,6 +348,274 @@ batch(struct run *r, struct win *w, each_fn *each, void *ctx, int *gonep)
 	return !r->bad && !*gonep && !r->ended && !r->out.broken;
 }
 
+/*
+ * Filter mode reads ahead a chunk at a time: while the records of one
+ * chunk are looked up, recorded and written, a thread of its own (the
+ * keyer) computes the keys of the next, the JSON scan and SipHash being
+ * half of dedup's work; once the main thread is done with its chunk it
+ * helps, block by block, so that neither waits for the other long.  A
+ * chunk holds only records already read (none waits for input while
+ * another is in hand), so a live stream's records are handed on as soon
+ * as without the keyer.  Bad input in a chunk ends it there: the records
+ * before it are handled, then it is reported, and what was read after it
+ * is never handled.
+ */
+#define CHUNK 2048
+#define BLOCK 64 /* records keyed at a time, by either thread */
+#define AHEAD 16 /* lookups prefetched ahead of the one made */
+
+struct chunk {
+	struct rec rec[CHUNK];
+	size_t at[CHUNK];
+	int n;              /* records read */
+	int stop;           /* records to handle: n, or up to bad input */
+	const char *what, *why; /* the bad input after them; why NULL: none */
+	uint64_t line;      /* its line */
+	int isrec;          /* it is a record, to count in */
+	uint64_t line0;     /* the line before rec[0] */
+	char *buf;
+	size_t len, cap;
+	atomic_int blk;     /* the next block to key */
+	struct {            /* each block's first bad record, if any */
+		int at;
+		const char *what, *why;
+	} bad[CHUNK / BLOCK];
+};
+
+struct keyer {
+	pthread_t t;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int running;
+	int quit;
+	struct chunk *job;  /* keys to compute, or NULL when done */
+	int taken;          /* the thread is at work on it */
+	const struct opts *o;
+	const struct ex_seen *seen;
+	struct ex_json_buf jb;
+};
+
+/* Read up to CHUNK records of the batch into c, waiting for the first
+ * only if wait.  Returns 0 when the batch will give no more: it ended,
+ * the input did, our reader went away (*gonep) or bad input (in c). */
+static int
+take(struct run *r, struct chunk *c, int wait, int *gonep)
+{
+	int more = 1;
+
+	c->n = 0;
+	c->len = 0;
+	c->why = NULL;
+	c->line0 = r->in.lineno;
+	while (c->n < CHUNK && ((wait && c->n == 0) || ex_rd_ready(&r->in))) {
+		struct rec *x = &c->rec[c->n];
+		int st = line(r, x, &c->why);
+
+		if (st != EX_BATCH_REC) {
+			if (st == EX_BATCH_GONE)
+				*gonep = 1;
+			if (st == EX_BATCH_TORN) {
+				c->what = "";
+				c->line = r->in.lineno;
+				c->isrec = 0;
+			}
+			more = 0;
+			break;
+		}
+		/* a mark's empty payload first still needs a buffer: memcpy
+		 * is never handed NULL */
+		if (!c->buf || c->len + x->len > c->cap) {
+			c->cap = 2 * (c->len + x->len) + 65536;
+			c->buf = ex_realloc(c->buf, c->cap);
+		}
+		memcpy(c->buf + c->len, x->payload, x->len);
+		c->at[c->n++] = c->len;
+		c->len += x->len;
+	}
+	for (int i = 0; i < c->n; i++)
+		c->rec[i].payload = c->buf + c->at[i];
+	c->stop = c->n;
+	atomic_store(&c->blk, 0);
+	return more;
+}
+
+/* Key blocks of c until none is left, with the scratch jb. */
+static void
+keys(const struct keyer *k, struct chunk *c, struct ex_json_buf *jb)
+{
+	int b, nblk = (c->n + BLOCK - 1) / BLOCK;
+
+	while ((b = atomic_fetch_add(&c->blk, 1)) < nblk) {
+		int i = b * BLOCK, end = i + BLOCK < c->n ? i + BLOCK : c->n;
+
+		c->bad[b].why = NULL;
+		for (; i < end; i++)
+			if ((c->bad[b].why = keyof(k->o, k->seen, jb,
+			    &c->rec[i], &c->bad[b].what))) {
+				c->bad[b].at = i;
+				break;
+			}
+	}
+}
+
+/* Once every block is keyed: the first bad record ends c. */
+static void
+keyed(struct chunk *c)
+{
+	for (int b = 0; b * BLOCK < c->n; b++)
+		if (c->bad[b].why) {
+			c->stop = c->bad[b].at;
+			c->what = c->bad[b].what;
+			c->why = c->bad[b].why;
+			c->line = c->line0 + (uint64_t)c->stop + 1;
+			c->isrec = 1;
+			return;
+		}
+}
+
+static void *
+keyer_main(void *arg)
+{
+	struct keyer *k = arg;
+
+	pthread_mutex_lock(&k->mu);
+	for (;;) {
+		while (!k->job && !k->quit)
+			pthread_cond_wait(&k->cv, &k->mu);
+		if (k->quit)
+			break;
+		k->taken = 1;
+		pthread_mutex_unlock(&k->mu);
+		keys(k, k->job, &k->jb);
+		pthread_mutex_lock(&k->mu);
+		k->job = NULL;
+		k->taken = 0;
+		pthread_cond_broadcast(&k->cv);
+	}
+	pthread_mutex_unlock(&k->mu);
+	return NULL;
+}
+
+/* Without a thread (none could be made) the main thread keys alone. */
+static void
+keyer_start(struct keyer *k, const struct run *r)
+{
+	sigset_t all, old;
+
+	memset(k, 0, sizeof *k);
+	k->o = r->o;
+	k->seen = r->seen;
+	pthread_mutex_init(&k->mu, NULL);
+	pthread_cond_init(&k->cv, NULL);
+	/* signals are the main thread's to take (sig.h, child.h) */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	k->running = pthread_create(&k->t, NULL, keyer_main, k) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void
+keyer_give(struct keyer *k, struct chunk *c)
+{
+	if (!k->running)
+		return;
+	pthread_mutex_lock(&k->mu);
+	k->job = c;
+	pthread_cond_broadcast(&k->cv);
+	pthread_mutex_unlock(&k->mu);
+}
+
+/* Key what is left of the chunk given, with the keyer; then wait until it
+ * is done with it (or take it back, if it never began). */
+static void
+keyer_finish(struct keyer *k, struct chunk *c, struct ex_json_buf *jb)
+{
+	keys(k, c, jb);
+	if (k->running) {
+		pthread_mutex_lock(&k->mu);
+		if (!k->taken)
+			k->job = NULL;
+		while (k->job)
+			pthread_cond_wait(&k->cv, &k->mu);
+		pthread_mutex_unlock(&k->mu);
+	}
+	keyed(c);
+}
+
+static void
+keyer_stop(struct keyer *k)
+{
+	if (k->running) {
+		pthread_mutex_lock(&k->mu);
+		k->quit = 1;
+		pthread_cond_broadcast(&k->cv);
+		pthread_mutex_unlock(&k->mu);
+		pthread_join(k->t, NULL);
+	}
+	pthread_cond_destroy(&k->cv);
+	pthread_mutex_destroy(&k->mu);
+	free(k->jb.p);
+}
+
+/* Handle c's records in order, their lookups prefetched AHEAD records
+ * ahead; then its bad input, if any. */
+static void
+handle(struct run *r, struct chunk *c, each_fn *each, void *ctx)
+{
+	for (int i = 0; i < c->stop && i < AHEAD; i++)
+		if (c->rec[i].haskey)
+			ex_seen_prefetch(r->seen, c->rec[i].fp);
+	for (int i = 0; i < c->stop && !r->out.broken; i++) {
+		struct rec *x = &c->rec[i];
+
+		if (i + AHEAD < c->stop && x[AHEAD].haskey)
+			ex_seen_prefetch(r->seen, x[AHEAD].fp);
+		tally(r, x);
+		each(r, x, ctx);
+	}
+	if (c->why && !r->out.broken) {
+		if (c->isrec)
+			r->nin++;
+		bad(r, c->line, c->what, c->why);
+	}
+}
+
+/* One batch as batch() reads it, the keys of the chunk read last computed
+ * by the keyer while the one before it is handled. */
+static int
+chunked(struct run *r, struct keyer *k, struct chunk c[2], each_fn *each,
+    void *ctx, int *gonep)
+{
+	struct chunk *held = NULL; /* with the keyer */
+	int more = 1;
+
+	ex_batch_start(&r->b);
+	for (;;) {
+		struct chunk *got = held == &c[0] ? &c[1] : &c[0];
+
+		got->n = 0;
+		got->why = NULL;
+		if (more)
+			more = take(r, got, !held, gonep);
+		if (held)
+			keyer_finish(k, held, &r->jbuf);
+		if (got->n || got->why)
+			keyer_give(k, got);
+		else
+			got = NULL;
+		if (held)
+			handle(r, held, each, ctx);
+		held = got;
+		if (held && (r->bad || r->out.broken)) {
+			keyer_finish(k, held, &r->jbuf);
+			break;
+		}
+		if (!held && !more)
+			break;
+	}
+	return !r->bad && !*gonep && !r->ended && !r->out.broken;
+}
+
 /* Filter mode.  A record's key is added to the seen-set's pending keys
  * (one lookup that also finds a duplicate of a record still in our
  * buffer) and queued with where the record ends in our output; it is
@@ -343,7 +660,10 @@ expect(struct run *r)
 	    r->in.consumed == 0)
 		return;
 	left = (double)(st.st_size - at) + (double)ex_rd_pending(&r->in, &p);
-	est = left * (double)r->nout / (double)r->in.consumed;
+	/* the lines left, at the length of those read (some of them read
+	 * ahead, not handled yet), times the share of new keys so far */
+	est = left * (double)r->in.lineno / (double)r->in.consumed *
+	    (double)r->nout / (double)r->nin;
 	if (r->o->count != EX_COUNT_NONE && est > (double)r->o->count)
 		est = (double)r->o->count;
 	ex_seen_expect(r->seen, est > 1e18 ? (uint64_t)1e18 : (uint64_t)est);
@@ -392,19 +712,25 @@ filter_rec(struct run *r, struct rec *rec, void *ctx)
 static void
 filter(struct run *r)
 {
-	struct win w = { 0 };
+	struct chunk *c = ex_malloc(2 * sizeof *c);
+	struct keyer k;
 	int more, left = 0;
 
+	c[0].buf = c[1].buf = NULL;
+	keyer_start(&k, r);
 	r->b.idle = r->b.watch = &r->out;
 	r->expect_at = EXPECT_FIRST;
 	do {
-		more = batch(r, &w, filter_rec, NULL, &left);
+		more = chunked(r, &k, c, filter_rec, NULL, &left);
 		ex_out_flush(&r->out);
 		written(r);
 		ex_seen_commit(r->seen);
 		left |= r->out.broken;
 	} while (more && !left);
-	free(w.buf);
+	keyer_stop(&k);
+	free(c[0].buf);
+	free(c[1].buf);
+	free(c);
 	free(r->q);
 	if (left)
 		ex_child_gone();

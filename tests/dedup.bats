@@ -118,6 +118,77 @@ USAGE='usage: dedup [-epvw] -s seenfile [-k name | -f field [-d delim]] [-m pass
 	assert_equal "$stderr" "dedup: stdin: line 2: no newline at the end (a torn record)"
 }
 
+# --- bad input deep in a big input ------------------------------------------
+# Filter mode reads ahead and computes keys in a second thread, in chunks
+# of thousands of records: bad input in the middle of one still ends the
+# input exactly there.
+
+# big N [M]: N records keyed k, every tenth repeating an earlier key, every
+# M-th (default 97; 0: none) without it, and a progress mark after every
+# 1000th.
+big() {
+	LC_ALL=C awk -v n="$1" -v m="${2-97}" 'BEGIN {
+		for (i = 1; i <= n; i++) {
+			k = i % 10 == 0 ? int(i / 2) : i
+			if (m && i % m == 0)
+				printf "%d\t{\"j\":%d}\n", i - 1, k
+			else
+				printf "%d\t{\"k\":\"%d\",\"n\":%d}\n", i - 1, k, i
+			if (i % 1000 == 0)
+				printf "%d\n", i - 1
+		}
+	}'
+}
+
+# firsts [SEEN]: the records of stdin whose k is first seen (no marks), as
+# dedup -k k -m drop passes them; with SEEN, the keys of its records count
+# as seen before.
+firsts() {
+	LC_ALL=C awk -F'"' 'FILENAME != "-" { if ($2 == "k") seen[$4] = 1; next }
+	    index($0, "\t") && $2 == "k" && !seen[$4]++' "$@" -
+}
+
+@test "bad input deep in a big input: what came before it is handled, nothing after it" {
+	big 30000 >good
+	# invalid JSON, a record without a TAB, a torn last record, a missing
+	# key: each deep inside the read-ahead
+	sed '17001s/}$/,}/' good >in.json
+	sed '23457s/\t/ /' good >in.tag
+	head -c -1 good >in.torn
+	big 30000 0 >good.k
+	sed '12345s/"k"/"K"/' good.k >in.nokey
+	for t in json:17001 tag:23457 torn:30030 nokey:12345; do
+		f=in.${t%%:*} l=${t#*:} miss=-mdrop g=good
+		[ "$f" = in.nokey ] && miss= g=good.k
+		rm -rf seen seen.lock
+		run -65 --separate-stderr dedup $miss -k k -s seen <"$f"
+		assert_output "$(head -n $((l - 1)) "$f" | firsts)"
+		[[ "$stderr" == "dedup: stdin: line $l: "* ]]
+		# the keys before it were recorded, none after it
+		head -n $((l - 1)) "$f" >before
+		run -0 dedup $miss -k k -s seen <$g
+		assert_output "$(firsts before <$g)"
+	done
+}
+
+@test "-v counts a big input's records, duplicates, keyless records and marks exactly" {
+	big 30000 >in
+	run -0 --separate-stderr dedup -v -k k -m pass -s seen <in
+	out=$(grep -c . <<<"$output")
+	assert_equal "$out" $(( $(firsts <in | wc -l) + 30000 / 97 ))
+	[[ "$stderr" =~ ^dedup:\ 30000\ in,\ $out\ out,\ $((30000 - out))\ duplicates,\ 0\ held\ back,\ progress\ marks\ 30\ in,\ 0\ out,\ $((30000 / 97))\ without\ key,\ $(firsts <in | wc -l)\ keys\ in\ seen,\ [0-9.]+\ s$ ]]
+}
+
+@test "a big burst on a live stream is written before the stream goes on, even with -t 0" {
+	big 30000 >in
+	{
+		cat in
+		sleep 1.5
+		cp out out.then
+	} | dedup -k k -m drop -t 0 -s seen >out
+	assert_equal "$(cat out.then)" "$(firsts <in)"
+}
+
 # --- -k: a top-level JSON member --------------------------------------------
 
 @test "-k: the value of a top-level member, strings unescaped" {
