@@ -1082,11 +1082,12 @@ shadow(struct ex_seen *s, const struct tab *from, unsigned log2)
 	set_view(s);
 }
 
-/* The size of a growth to log2 with n keys, made bigger by up to 16
- * times towards the keys ex_seen_expect foresees, half full at them as
- * a table in memory is kept, if it stays in memory: a few big steps
- * instead of a doubling at every power of two, each copying every key,
- * and a guess that is wrong costs at most 16 times the memory needed. */
+/* The size of a growth to log2 with n keys, made bigger towards the keys
+ * ex_seen_expect foresees, half full at them as a table in memory is
+ * kept, if it stays in memory: one step instead of a doubling at every
+ * power of two, each copying every key; a guess that is wrong costs at
+ * most the in-memory limit (pages zeroed and one copy at the commit),
+ * for one run. */
 static unsigned
 bigger(const struct ex_seen *s, unsigned log2, uint64_t n)
 {
@@ -1094,9 +1095,8 @@ bigger(const struct ex_seen *s, unsigned log2, uint64_t n)
 
 	if (!s->expect)
 		return log2;
-	for (int k = 0; k < 4 && log2 < LOG2_MAX &&
-	    ((uint64_t)1 << log2) / 2 < want &&
-	    (size_t)tsize(log2 + 1) <= s->buildmem; k++)
+	while (log2 < LOG2_MAX && ((uint64_t)1 << log2) / 2 < want &&
+	    (size_t)tsize(log2 + 1) <= s->buildmem)
 		log2++;
 	return log2;
 }

@@ -62,7 +62,7 @@
  *     needed power-of-two size is built from the slice and the pending keys,
  *     and every later key of the batch goes straight into it; it doubles
  *     again if it must (at half full while in memory; with the keys
- *     ex_seen_expect foresees, up to four doublings a step), and the
+ *     ex_seen_expect foresees, in one step), and the
  *     commit cuts it, in one copy, to the size that leaves it 40 % to
  *     80 % full.  Up to 256
  *     MiB it is built in memory and written to a new temporary file in
@@ -160,7 +160,7 @@ int ex_seen_add(struct ex_seen *s, const unsigned char *fp);
 int ex_seen_add_absent(struct ex_seen *s, const unsigned char *fp);
 
 /* About n more keys are coming (a hint the caller keeps up to date): a
- * growth then takes bigger steps towards them, up to 16 times at once,
+ * growth then takes one step to them, within the in-memory limit,
  * instead of doubling its way there and copying every key at each step.
  * Only a hint: a table so sized stays within the in-memory limit, and
  * one that turns out too big is cut to size (one copy) at the commit, so
