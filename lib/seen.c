@@ -406,10 +406,14 @@ tab_build(const char *path, uint64_t id, unsigned log2, const char *dir,
 }
 
 /* Write a table built in memory to a new temporary file beside its path,
- * its blocks reserved first: then it is one built in its file.  One
- * write(2) for it all, not a loop of smaller ones: the page cache then
- * holds it in folios that make later inserts cheap (written in 1 MiB
- * pieces, every later insert into a page written back cost 40 us). */
+ * its blocks reserved first: then it is one built in its file.  Written
+ * in big pieces, each sent on to the disk (not waited for) once in the
+ * page cache, so that the fsync of the commit finds most of it written
+ * already.  Pieces no smaller than 8 MiB: the page cache then holds it in
+ * folios that make later inserts cheap (written in 1 MiB pieces, every
+ * later insert into a page written back cost 40 us). */
+#define TAB_PIECE (8 << 20)
+
 static void
 tab_to_file(struct tab *t)
 {
@@ -418,8 +422,16 @@ tab_to_file(struct tab *t)
 	if (fallocate(fd, 0, 0, (off_t)t->maplen) < 0 &&
 	    errno != EOPNOTSUPP && errno != ENOSYS)
 		die_building("allocate", t->tmp, NULL);
-	if (ex_writeall(fd, t->map, t->maplen) < 0)
-		die_building("write", t->tmp, NULL);
+	for (size_t at = 0; at < t->maplen; at += TAB_PIECE) {
+		size_t n = t->maplen - at < TAB_PIECE ? t->maplen - at :
+		    TAB_PIECE;
+
+		if (ex_writeall(fd, t->map + at, n) < 0)
+			die_building("write", t->tmp, NULL);
+		/* a hint: what fails here fails again at the fsync */
+		(void)sync_file_range(fd, (off_t)at, (off_t)n,
+		    SYNC_FILE_RANGE_WRITE);
+	}
 	munmap(t->map, t->maplen);
 	t->fd = fd;
 	map_tab(t);
