@@ -525,20 +525,27 @@ keyer_give(struct keyer *k, struct chunk *c)
 	pthread_mutex_unlock(&k->mu);
 }
 
-/* Key what is left of the chunk given, with the keyer; then wait until it
- * is done with it (or take it back, if it never began). */
+/* Wait until the keyer is done with the chunk given (or take it back, if
+ * it never began). */
+static void
+keyer_wait(struct keyer *k)
+{
+	if (!k->running)
+		return;
+	pthread_mutex_lock(&k->mu);
+	if (!k->taken)
+		k->job = NULL;
+	while (k->job)
+		pthread_cond_wait(&k->cv, &k->mu);
+	pthread_mutex_unlock(&k->mu);
+}
+
+/* Key what is left of the chunk given, with the keyer. */
 static void
 keyer_finish(struct keyer *k, struct chunk *c, struct ex_json_buf *jb)
 {
 	keys(k, c, jb);
-	if (k->running) {
-		pthread_mutex_lock(&k->mu);
-		if (!k->taken)
-			k->job = NULL;
-		while (k->job)
-			pthread_cond_wait(&k->cv, &k->mu);
-		pthread_mutex_unlock(&k->mu);
-	}
+	keyer_wait(k);
 	keyed(c);
 }
 
@@ -606,8 +613,11 @@ chunked(struct run *r, struct keyer *k, struct chunk c[2], each_fn *each,
 		if (held)
 			handle(r, held, each, ctx);
 		held = got;
-		if (held && (r->bad || r->out.broken)) {
-			keyer_finish(k, held, &r->jbuf);
+		if (r->bad || r->out.broken) {
+			if (held) { /* read after the end: never handled */
+				atomic_store(&held->blk, CHUNK);
+				keyer_wait(k);
+			}
 			break;
 		}
 		if (!held && !more)
