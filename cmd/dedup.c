@@ -480,13 +480,17 @@ keyer_main(void *arg)
 
 	pthread_mutex_lock(&k->mu);
 	for (;;) {
+		struct chunk *c;
+
 		while (!k->job && !k->quit)
 			pthread_cond_wait(&k->cv, &k->mu);
 		if (k->quit)
 			break;
+		/* taken: the main thread leaves job alone until it is NULL */
 		k->taken = 1;
+		c = k->job;
 		pthread_mutex_unlock(&k->mu);
-		keys(k, k->job, &k->jb);
+		keys(k, c, &k->jb);
 		pthread_mutex_lock(&k->mu);
 		k->job = NULL;
 		k->taken = 0;
