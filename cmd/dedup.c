@@ -254,100 +254,6 @@ tally(struct run *r, const struct rec *rec)
 	}
 }
 
-/* The next record of the batch: 1, or 0 at the batch's end, the input's
- * (bad input ends it) or, with *gonep set, when our reader went away.  A
- * mark read, and a record without a key under -m drop, come with drop
- * set, in their place, for the progress mark that covers them. */
-static int
-next(struct run *r, struct rec *rec, int *gonep)
-{
-	const char *why, *what;
-
-	if (r->bad)
-		return 0;
-	switch (line(r, rec, &why)) {
-	case EX_BATCH_REC:
-		break;
-	case EX_BATCH_TORN:
-		bad(r, r->in.lineno, "", why);
-		return 0;
-	case EX_BATCH_GONE:
-		*gonep = 1;
-		return 0;
-	default:
-		return 0;
-	}
-	if ((why = keyof(r->o, r->seen, &r->jbuf, rec, &what))) {
-		r->nin++;
-		bad(r, r->in.lineno, what, why);
-		return 0;
-	}
-	tally(r, rec);
-	return 1;
-}
-
-/* A few records read ahead, their payloads copied out of the reader, so
- * the lookups of their keys can be prefetched together: with a set larger
- * than the caches each lookup is a cache miss, and overlapping them is
- * what makes the filter fast. */
-#define WIN 16
-
-struct win {
-	struct rec rec[WIN];
-	size_t at[WIN];
-	char *buf;
-	size_t len, cap;
-};
-
-/* Up to max records of the batch: the first may wait as the batch allows,
- * the others only if buffered.  Returns how many; 0 at the batch's end. */
-static int
-fill(struct run *r, struct win *w, uint64_t max, int *gonep)
-{
-	int n = 0;
-
-	w->len = 0;
-	while (n < WIN && (uint64_t)n < max && (n == 0 || ex_rd_ready(&r->in))) {
-		struct rec *x = &w->rec[n];
-
-		if (!next(r, x, gonep))
-			break;
-		/* an empty payload (a mark's) first still needs a buffer:
-		 * memcpy is never handed NULL */
-		if (!w->buf || w->len + x->len > w->cap) {
-			w->cap = 2 * (w->len + x->len) + 4096;
-			w->buf = ex_realloc(w->buf, w->cap);
-		}
-		memcpy(w->buf + w->len, x->payload, x->len);
-		w->at[n++] = w->len;
-		w->len += x->len;
-		if (x->haskey)
-			ex_seen_prefetch(r->seen, x->fp);
-	}
-	for (int i = 0; i < n; i++)
-		w->rec[i].payload = w->buf + w->at[i];
-	return n;
-}
-
-typedef void each_fn(struct run *, struct rec *, void *);
-
-/* One batch: -n records, or fewer if -t passes while the input is idle.
- * Returns 0 once the input has ended; *gonep is set if our reader went
- * away while we waited. */
-static int
-batch(struct run *r, struct win *w, each_fn *each, void *ctx, int *gonep)
-{
-	int got;
-
-	ex_batch_start(&r->b);
-	/* a reader gone (EPIPE) ends the batch: on a stream that never
-	 * pauses it would never end */
-	while (!r->out.broken && (got = fill(r, w, WIN, gonep)) > 0)
-		for (int i = 0; i < got; i++)
-			each(r, &w->rec[i], ctx);
-	return !r->bad && !*gonep && !r->ended && !r->out.broken;
-}
-
 /*
  * Filter mode reads ahead a chunk at a time: while the records of one
  * chunk are looked up, recorded and written, a thread of its own (the
@@ -395,11 +301,31 @@ struct keyer {
 	struct ex_json_buf jb;
 };
 
-/* Read up to CHUNK records of the batch into c, waiting for the first
- * only if wait.  Returns 0 when the batch will give no more: it ended,
- * the input did, our reader went away (*gonep) or bad input (in c). */
+/* n chunks, empty, and their end. */
+static struct chunk *
+chunks_new(int n)
+{
+	struct chunk *c = ex_malloc((size_t)n * sizeof *c);
+
+	for (int i = 0; i < n; i++)
+		c[i].buf = NULL;
+	return c;
+}
+
+static void
+chunks_free(struct chunk *c, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(c[i].buf);
+	free(c);
+}
+
+/* Read up to max (at most CHUNK) records of the batch into c, waiting
+ * for the first only if wait.  Returns 0 when the batch will give no
+ * more: it ended, the input did, our reader went away (*gonep) or bad
+ * input (in c). */
 static int
-take(struct run *r, struct chunk *c, int wait, int *gonep)
+take(struct run *r, struct chunk *c, int max, int wait, int *gonep)
 {
 	int more = 1;
 
@@ -407,7 +333,7 @@ take(struct run *r, struct chunk *c, int wait, int *gonep)
 	c->len = 0;
 	c->why = NULL;
 	c->line0 = r->in.lineno;
-	while (c->n < CHUNK && ((wait && c->n == 0) || ex_rd_ready(&r->in))) {
+	while (c->n < max && ((wait && c->n == 0) || ex_rd_ready(&r->in))) {
 		struct rec *x = &c->rec[c->n];
 		int st = line(r, x, &c->why);
 
@@ -441,7 +367,8 @@ take(struct run *r, struct chunk *c, int wait, int *gonep)
 
 /* Key blocks of c until none is left, with the scratch jb. */
 static void
-keys(const struct keyer *k, struct chunk *c, struct ex_json_buf *jb)
+keys(const struct opts *o, const struct ex_seen *seen, struct chunk *c,
+    struct ex_json_buf *jb)
 {
 	int b, nblk = (c->n + BLOCK - 1) / BLOCK;
 
@@ -450,8 +377,8 @@ keys(const struct keyer *k, struct chunk *c, struct ex_json_buf *jb)
 
 		c->bad[b].why = NULL;
 		for (; i < end; i++)
-			if ((c->bad[b].why = keyof(k->o, k->seen, jb,
-			    &c->rec[i], &c->bad[b].what))) {
+			if ((c->bad[b].why = keyof(o, seen, jb, &c->rec[i],
+			    &c->bad[b].what))) {
 				c->bad[b].at = i;
 				break;
 			}
@@ -473,6 +400,64 @@ keyed(struct chunk *c)
 		}
 }
 
+/* The bad input that ends c, if any: reported, and counted in if it is
+ * a record. */
+static void
+report(struct run *r, const struct chunk *c)
+{
+	if (!c->why)
+		return;
+	if (c->isrec)
+		r->nin++;
+	bad(r, c->line, c->what, c->why);
+}
+
+/*
+ * Command mode and -e read WIN records at a time, keyed here: the first
+ * may wait as the batch allows, the others only if buffered.  Their
+ * lookups are prefetched together: with a set larger than the caches
+ * each lookup is a cache miss, and overlapping them is what makes dedup
+ * fast.  Returns how many are good: 0 at the batch's end, the input's, or
+ * bad input (reported at once).
+ */
+#define WIN 16
+
+static int
+fill(struct run *r, struct chunk *c, int *gonep)
+{
+	if (r->bad)
+		return 0;
+	take(r, c, WIN, 1, gonep);
+	keys(r->o, r->seen, c, &r->jbuf);
+	keyed(c);
+	for (int i = 0; i < c->stop; i++) {
+		tally(r, &c->rec[i]);
+		if (c->rec[i].haskey)
+			ex_seen_prefetch(r->seen, c->rec[i].fp);
+	}
+	report(r, c);
+	return c->stop;
+}
+
+typedef void each_fn(struct run *, struct rec *, void *);
+
+/* One batch: -n records, or fewer if -t passes while the input is idle.
+ * Returns 0 once the input has ended; *gonep is set if our reader went
+ * away while we waited. */
+static int
+batch(struct run *r, struct chunk *c, each_fn *each, void *ctx, int *gonep)
+{
+	int got;
+
+	ex_batch_start(&r->b);
+	/* a reader gone (EPIPE) ends the batch: on a stream that never
+	 * pauses it would never end */
+	while (!r->out.broken && (got = fill(r, c, gonep)) > 0)
+		for (int i = 0; i < got; i++)
+			each(r, &c->rec[i], ctx);
+	return !r->bad && !*gonep && !r->ended && !r->out.broken;
+}
+
 static void *
 keyer_main(void *arg)
 {
@@ -490,7 +475,7 @@ keyer_main(void *arg)
 		k->taken = 1;
 		c = k->job;
 		pthread_mutex_unlock(&k->mu);
-		keys(k, c, &k->jb);
+		keys(k->o, k->seen, c, &k->jb);
 		pthread_mutex_lock(&k->mu);
 		k->job = NULL;
 		k->taken = 0;
@@ -548,7 +533,7 @@ keyer_wait(struct keyer *k)
 static void
 keyer_finish(struct keyer *k, struct chunk *c, struct ex_json_buf *jb)
 {
-	keys(k, c, jb);
+	keys(k->o, k->seen, c, jb);
 	keyer_wait(k);
 	keyed(c);
 }
@@ -584,11 +569,8 @@ handle(struct run *r, struct chunk *c, each_fn *each, void *ctx)
 		tally(r, x);
 		each(r, x, ctx);
 	}
-	if (c->why && !r->out.broken) {
-		if (c->isrec)
-			r->nin++;
-		bad(r, c->line, c->what, c->why);
-	}
+	if (!r->out.broken)
+		report(r, c);
 }
 
 /* One batch as batch() reads it, the keys of the chunk read last computed
@@ -607,7 +589,7 @@ chunked(struct run *r, struct keyer *k, struct chunk c[2], each_fn *each,
 		got->n = 0;
 		got->why = NULL;
 		if (more)
-			more = take(r, got, !held, gonep);
+			more = take(r, got, CHUNK, !held, gonep);
 		if (held)
 			keyer_finish(k, held, &r->jbuf);
 		if (got->n || got->why)
@@ -726,11 +708,10 @@ filter_rec(struct run *r, struct rec *rec, void *ctx)
 static void
 filter(struct run *r)
 {
-	struct chunk *c = ex_malloc(2 * sizeof *c);
+	struct chunk *c = chunks_new(2);
 	struct keyer k;
 	int more, left = 0;
 
-	c[0].buf = c[1].buf = NULL;
 	keyer_start(&k, r);
 	r->b.idle = r->b.watch = &r->out;
 	r->expect_at = EXPECT_FIRST;
@@ -742,9 +723,7 @@ filter(struct run *r)
 		left |= r->out.broken;
 	} while (more && !left);
 	keyer_stop(&k);
-	free(c[0].buf);
-	free(c[1].buf);
-	free(c);
+	chunks_free(c, 2);
 	free(r->q);
 	if (left)
 		ex_child_gone();
@@ -816,12 +795,12 @@ batch_rec(struct run *r, struct rec *rec, void *ctx)
 static void
 batches(struct run *r)
 {
-	struct win w = { 0 };
+	struct chunk *w = chunks_new(1);
 	struct ex_feed f = { 0 };
 	int more, st, whole, left = 0;
 
 	do {
-		more = batch(r, &w, batch_rec, &f, &left);
+		more = batch(r, w, batch_rec, &f, &left);
 		r->b.idle = NULL;
 		if (f.pid) {
 			if ((st = ex_feed_end(&f, &whole)) != 0) {
@@ -847,7 +826,7 @@ batches(struct run *r)
 				ex_child_gone();
 		}
 	} while (more);
-	free(w.buf);
+	chunks_free(w, 1);
 }
 
 /* -e: the command acknowledges records one by one. */
@@ -912,7 +891,7 @@ echo(struct run *r)
 	struct ex_fpset flying; /* keys fed and not yet acknowledged */
 	struct group g = { 0 };
 	struct ex_flight *f;
-	struct win ahead = { 0 };
+	struct chunk *ahead = chunks_new(1);
 	int in_eof = 0, left = 0, wi = 0, wn = 0, ev = 0, st;
 
 	ex_fpset_init(&flying);
@@ -940,7 +919,7 @@ echo(struct run *r)
 					break;
 				ev &= ~EX_ACK_IN;
 				wi = 0;
-				if ((wn = fill(r, &ahead, WIN, &left)) == 0) {
+				if ((wn = fill(r, ahead, &left)) == 0) {
 					in_eof = 1;
 					ex_ack_eof(&e.a);
 					break;
@@ -948,7 +927,7 @@ echo(struct run *r)
 			}
 			if (!ex_echo_may_feed(&e))
 				break;
-			x = &ahead.rec[wi++];
+			x = &ahead->rec[wi++];
 			/* Each drop is done once the records fed before it
 			 * are: the mark waits for them. */
 			if (x->drop) {
@@ -1028,7 +1007,7 @@ echo(struct run *r)
 		ex_diex(EXIT_FAILURE, "%s: exited 0 before the end of the input",
 		    o->cmd[0]);
 	ex_ack_free(&e.a);
-	free(ahead.buf);
+	chunks_free(ahead, 1);
 	free(g.buf);
 	ex_fpset_free(&flying);
 }
