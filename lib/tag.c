@@ -6,21 +6,16 @@
  * progress mark. */
 enum { OFF_OK, OFF_EMPTY, OFF_SIGN, OFF_NOTDEC, OFF_BIG, OFF_ZEROS };
 
-static const char *const why_off[] = {
-	[OFF_EMPTY] = "empty offset",
-	[OFF_SIGN] = "offset has a sign",
-	[OFF_NOTDEC] = "offset is not a decimal number",
-	[OFF_BIG] = "offset is larger than 2^63-1",
-	[OFF_ZEROS] = "offset has leading zeros",
-};
+#define WHY_OFF(pre) { \
+	[OFF_EMPTY] = pre "empty offset", \
+	[OFF_SIGN] = pre "offset has a sign", \
+	[OFF_NOTDEC] = pre "offset is not a decimal number", \
+	[OFF_BIG] = pre "offset is larger than 2^63-1", \
+	[OFF_ZEROS] = pre "offset has leading zeros", \
+}
 
-static const char *const why_mark[] = {
-	[OFF_EMPTY] = "progress mark: empty offset",
-	[OFF_SIGN] = "progress mark: offset has a sign",
-	[OFF_NOTDEC] = "progress mark: offset is not a decimal number",
-	[OFF_BIG] = "progress mark: offset is larger than 2^63-1",
-	[OFF_ZEROS] = "progress mark: offset has leading zeros",
-};
+static const char *const why_off[] = WHY_OFF("");
+static const char *const why_mark[] = WHY_OFF("progress mark: ");
 
 static int
 off_check(const char *s, size_t n, uint64_t *off)
@@ -55,12 +50,25 @@ ex_off_parse(const char *s, size_t n, uint64_t *off)
 	return r == OFF_OK ? NULL : why_off[r];
 }
 
+/* A record whose tag ends at tab. */
+static const char *
+split_at(const char *line, size_t len, const char *tab, uint64_t *off,
+    const char **payload, size_t *plen)
+{
+	const char *why;
+
+	if ((why = ex_off_parse(line, (size_t)(tab - line), off)))
+		return why;
+	*payload = tab + 1;
+	*plen = len - (size_t)(tab - line) - 1;
+	return NULL;
+}
+
 const char *
 ex_tag_split(const char *line, size_t len, uint64_t *off,
     const char **payload, size_t *plen)
 {
 	const char *tab = memchr(line, '\t', len < 21 ? len : 21);
-	const char *why;
 
 	if (!tab) {
 		if (len == 0)
@@ -70,11 +78,7 @@ ex_tag_split(const char *line, size_t len, uint64_t *off,
 		if (!(tab = memchr(line, '\t', len)))
 			return "no TAB after the offset, expected OFFSET<TAB>PAYLOAD";
 	}
-	if ((why = ex_off_parse(line, (size_t)(tab - line), off)))
-		return why;
-	*payload = tab + 1;
-	*plen = len - (size_t)(tab - line) - 1;
-	return NULL;
+	return split_at(line, len, tab, off, payload, plen);
 }
 
 /* A sign, then one or more digits, and nothing else: meant as a mark. */
@@ -99,14 +103,11 @@ ex_tag_line(const char *line, size_t len, uint64_t *off,
 	uint64_t v;
 	int r;
 
-	/* A record: the common case, as ex_tag_split reads it, inline. */
+	/* A record: the common case, as ex_tag_split reads it. */
 	if (tab) {
-		if ((why = ex_off_parse(line, (size_t)(tab - line), off)))
-			return why;
-		*payload = tab + 1;
-		*plen = len - (size_t)(tab - line) - 1;
-		*mark = 0;
-		return NULL;
+		if (!(why = split_at(line, len, tab, off, payload, plen)))
+			*mark = 0;
+		return why;
 	}
 	/* Not meant as a mark: say what is wrong with it as a record. */
 	if (!markish(line, len))
