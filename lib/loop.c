@@ -108,8 +108,7 @@ ex_batch_next(struct ex_batch *b, char **line, size_t *len)
 	case EX_RD_PARTIAL:
 		return EX_BATCH_TORN;
 	}
-	if (b->n++ == 0 && b->ms)
-		b->deadline = ex_now_ms() + b->ms;
+	ex_batch_took(b, 1);
 	return EX_BATCH_REC;
 }
 
