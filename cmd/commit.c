@@ -316,7 +316,8 @@ static void
 filter_rec(struct commit *c, const struct rec *r)
 {
 	put_rec(&c->out, r, c->o->strip);
-	c->nout++; /* marks too: summary() takes them off */
+	if (!r->mark)
+		c->nout++;
 	/* the reader went away (SIGPIPE ignored): on a stream that never
 	 * pauses the batch would never end */
 	if (c->out.broken)
@@ -624,8 +625,7 @@ summary(const struct commit *c)
 		snprintf(marks, sizeof marks, ", %" PRIu64 " progress mark%s",
 		    c->nmark, c->nmark == 1 ? "" : "s");
 	ex_summary("%" PRIu64 " records in, %" PRIu64 " out%s%s, offset %"
-	    PRIu64 " %s (%" PRIu64 " commit%s)", c->nin,
-	    c->o->cmd ? c->nout : c->nout - c->nmark, flight, marks,
+	    PRIu64 " %s (%" PRIu64 " commit%s)", c->nin, c->nout, flight, marks,
 	    c->committed, c->ncommit ? "committed" : "unchanged", c->ncommit,
 	    c->ncommit == 1 ? "" : "s");
 }
