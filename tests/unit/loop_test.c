@@ -34,6 +34,23 @@ reader_of(struct ex_rd *rd, int *fds, const char *text, int close_it)
 	ex_rd_init(rd, fds[0], "test input");
 }
 
+/* A child that writes text to fd 300 ms from now, then exits; fd is
+ * closed here, so the reader sees its end after that. */
+static pid_t
+write_later(int fd, const char *text)
+{
+	struct timespec pause = { 0, 300 * 1000 * 1000 };
+	pid_t pid;
+
+	if ((pid = fork()) == 0) {
+		nanosleep(&pause, NULL);
+		_exit(write(fd, text, strlen(text)) == (ssize_t)strlen(text) ?
+		    0 : 1);
+	}
+	close(fd);
+	return pid;
+}
+
 static int
 next(struct ex_batch *b, const char *want)
 {
@@ -99,18 +116,11 @@ batches_by_time(void)
 {
 	struct ex_batch b;
 	struct ex_rd rd;
-	struct timespec pause = { 0, 300 * 1000 * 1000 };
 	int fds[2];
 	pid_t pid;
 
 	reader_of(&rd, fds, "a\nb\n", 0);
-	if ((pid = fork()) == 0) {
-		nanosleep(&pause, NULL);
-		if (write(fds[1], "c\n", 2) != 2)
-			_exit(1);
-		_exit(0);
-	}
-	close(fds[1]);
+	pid = write_later(fds[1], "c\n");
 	ex_batch_init(&b, &rd, EX_COUNT_NONE, 100);
 	ex_batch_start(&b);
 	CHECK_U64(next(&b, "a"), EX_BATCH_REC);
@@ -162,18 +172,11 @@ marks_by_time(void)
 {
 	struct ex_batch b;
 	struct ex_rd rd;
-	struct timespec pause = { 0, 300 * 1000 * 1000 };
 	int fds[2];
 	pid_t pid;
 
 	reader_of(&rd, fds, "5\n", 0);
-	if ((pid = fork()) == 0) {
-		nanosleep(&pause, NULL);
-		if (write(fds[1], "6\tc\n", 4) != 4)
-			_exit(1);
-		_exit(0);
-	}
-	close(fds[1]);
+	pid = write_later(fds[1], "6\tc\n");
 	ex_batch_init(&b, &rd, EX_COUNT_NONE, 100);
 	ex_batch_start(&b);
 	CHECK_U64(next(&b, "5"), EX_BATCH_REC);

@@ -326,9 +326,7 @@ fpset(void)
 	for (int r = 0; r < 200000; r++) {
 		unsigned k;
 
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
+		unit_rand(&x);
 		k = (unsigned)(x % N);
 		/* fingerprints that share home slots: only the low bits of
 		 * the first word differ much, so clusters form */

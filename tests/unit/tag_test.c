@@ -259,9 +259,7 @@ marks_fmt(void)
 	for (int i = 0; i < 10000; i++) {
 		const char *why, *p;
 
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
+		unit_rand(&x);
 		v = (x & INT64_MAX) >> (i % 63);
 		n = ex_mark_fmt(buf, v);
 		got = 0;
@@ -307,9 +305,7 @@ formats(void)
 		char line[EX_TAG_MAX + 1];
 		uint64_t o = 0;
 
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
+		unit_rand(&x);
 		v = (x & INT64_MAX) >> (i % 63);
 		n = ex_tag_fmt(line, v);
 		line[n] = 'p';

@@ -58,6 +58,16 @@ static int unit_failed, unit_checks;
 	} \
 } while (0)
 
+/* The next of a xorshift64 sequence: reproducible spreads of numbers. */
+static inline uint64_t
+unit_rand(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
 static int
 unit_done(const char *name)
 {
