@@ -157,13 +157,18 @@ firsts() {
 	head -c -1 good >in.torn
 	big 30000 0 >good.k
 	sed '12345s/"k"/"K"/' good.k >in.nokey
+	declare -A why=(
+		[json]='invalid JSON at byte *'
+		[tag]='no TAB after the offset, expected OFFSET<TAB>PAYLOAD'
+		[torn]='no newline at the end (a torn record)'
+		[nokey]='no key: no such top-level member')
 	for t in json:17001 tag:23457 torn:30030 nokey:12345; do
 		f=in.${t%%:*} l=${t#*:} miss=-mdrop g=good
 		[ "$f" = in.nokey ] && miss= g=good.k
 		rm -rf seen seen.lock
 		run -65 --separate-stderr dedup $miss -k k -s seen <"$f"
 		assert_output "$(head -n $((l - 1)) "$f" | firsts)"
-		[[ "$stderr" == "dedup: stdin: line $l: "* ]]
+		[[ "$stderr" == "dedup: stdin: line $l: "${why[${t%%:*}]} ]]
 		# the keys before it were recorded, none after it
 		head -n $((l - 1)) "$f" >before
 		run -0 dedup $miss -k k -s seen <$g
