@@ -61,11 +61,28 @@ stage_pid() {
 	return 0
 }
 
+# recharged BEFORE RUN: check what RUN charged again, the ledger's lines
+# after its first BEFORE: at most the first record it charged, and only
+# after a run that was hit.  Counts such a run in dups.
+recharged() {
+	local b=$1 n late
+	read -r n late < <(awk -v b="$b" '
+		{ match($0, /"click_id":"[^"]*"/); k = substr($0, RSTART, RLENGTH) }
+		NR <= b { seen[k] = 1; next }
+		k in seen { n++; if (NR != b + 1) late = 1 }
+		{ seen[k] = 1 }
+		END { print n + 0, late + 0 }' ledger)
+	[ "$n" -gt 0 ] || return 0
+	[ "$n" = 1 ] && [ "$late" = 0 ] && [ "${lasthit:-0}" = 1 ] ||
+	    fail "$2 charged $n events again (after a run hit: ${lasthit:-0}): $(sed -n "$((b + 1)),$((b + 3))p" ledger)"
+	dups=$((dups + 1))
+}
+
 PIPE='logcat -o st/off events.log |
     dedup -s st/seen -k click_id -e -- ./charge | commit -a -o st/off'
 
 @test "soak: restarts with random signals to random stages lose nothing, repeat only the record in flight" {
-	local i st pid sig stage before after prev=0 hit=0 v dup first
+	local i st pid sig stage before prev=0 hit=0 v
 	local -A bysig bystage
 	RANDOM=${SOAK_SEED:-1}
 	produce 200
@@ -112,25 +129,14 @@ PIPE='logcat -o st/off events.log |
 			[ "$v" -ge "$prev" ] || fail "run $i: offset went back from $prev to $v"
 			prev=$v
 		fi
-		# what this run charged again: at most the first record it
-		# charged, and only after a run that was hit
-		after=$(wc -l <ledger)
-		dup=$(awk -v b="$before" '
-			{ match($0, /"click_id":"[^"]*"/); k = substr($0, RSTART, RLENGTH) }
-			NR <= b { seen[k] = 1; next }
-			k in seen { n++; if (NR != b + 1) late = 1 }
-			{ seen[k] = 1 }
-			END { print n + 0, late + 0 }' ledger)
-		set -- $dup
-		if [ "$1" -gt 0 ]; then
-			[ "$1" = 1 ] && [ "$2" = 0 ] && [ "${lasthit:-0}" = 1 ] ||
-			    fail "run $i charged $1 events again (after a run hit: ${lasthit:-0}): $(sed -n "$((before + 1)),$((before + 3))p" ledger)"
-			dups=$((dups + 1))
-		fi
+		recharged "$before" "run $i"
 		lasthit=$hit
 	done
-	# a last run, left alone, charges whatever is left
+	# a last run, left alone, charges whatever is left; it too may charge
+	# again the record in flight when the run before it was hit
+	before=$(wc -l <ledger)
 	run -0 setsid -w sh -c "$PIPE"
+	recharged "$before" "the last run"
 	# nothing lost: every distinct event of the log was charged
 	keyset events.log >allkeys
 	keyset ledger >charged
