@@ -1,3 +1,5 @@
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,10 +12,28 @@
 /* Set once at start, like ex_prog; read by ex_usage. */
 static const char *usage_lines = "";
 
+/* A tool started with stdin, stdout or stderr closed must not open its
+ * lock or state file there, and then read that file as its input or
+ * write records into it.  A closed one is taken with /dev/null, opened
+ * the other way round, so that using it still fails with EBADF, as it
+ * would have. */
+static void
+stdfds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY) != fd)
+			ex_die(EXIT_IO, "descriptor %d is closed, and /dev/null "
+			    "cannot hold it", fd);
+	}
+}
+
 void
 ex_opt_init(const char *argv0, const char *usage)
 {
 	ex_setprog(argv0);
+	stdfds();
 	usage_lines = usage;
 }
 

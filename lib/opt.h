@@ -25,7 +25,8 @@
 #define EX_COUNT_NONE UINT64_MAX /* "no -n given": no limit */
 #define EX_MS_MAX 86400000
 
-/* ex_setprog, and the usage lines (each ending in LF) ex_usage prints. */
+/* ex_setprog, the usage lines (each ending in LF) ex_usage prints, and
+ * closed standard descriptors taken (exactly(7)). */
 void ex_opt_init(const char *argv0, const char *usage);
 
 /* "tool: <message>" and the usage lines on stderr, exit 2; with fmt NULL

@@ -208,3 +208,38 @@ BADTAGS='hello|no TAB after the offset, expected OFFSET<TAB>PAYLOAD
 	assert_equal "$stderr" 'dedup: stdin: line 2: invalid JSON at byte 17: unterminated object'
 	tally badinput 3
 }
+
+@test "a closed stdin or stdout is 74: never a tool's own file read as input or written into" {
+	mkdir st
+	printf '0\t{"click_id":"c0"}\n1\t{"click_id":"c1"}\n' >in
+	printf '{"click_id":"c0"}\n' >log
+	# dedup, filter mode: nothing was written, so nothing is recorded
+	run -74 --separate-stderr sh -c 'dedup -s st/seen -k click_id <in >&-'
+	assert_equal "$stderr" 'dedup: write: stdout: Bad file descriptor'
+	run -0 dedup -s st/seen -k click_id <in
+	assert_output "$(cat in)"
+	run -74 --separate-stderr sh -c 'dedup -s st/seen2 <&-'
+	assert_equal "$stderr" 'dedup: read: stdin: Bad file descriptor'
+	# commit: nothing committed, either way
+	run -74 --separate-stderr sh -c 'commit -o st/off <in >&-'
+	assert_equal "$stderr" 'commit: write: stdout: Bad file descriptor'
+	assert_not_exist st/off
+	run -74 --separate-stderr sh -c 'commit -o st/off <&-'
+	assert_equal "$stderr" 'commit: read: stdin: Bad file descriptor'
+	assert_not_exist st/off
+	# logcat: the record goes nowhere, and is read again
+	run -74 --separate-stderr sh -c 'logcat -o st/loff log >&-'
+	assert_equal "$stderr" 'logcat: write: stdout: Bad file descriptor'
+	assert_not_exist st/loff
+	run -0 logcat -o st/loff log
+	assert_output "$(printf '0\t{"click_id":"c0"}')"
+	run -74 --separate-stderr setsid -w sh -c 'crashat 10 <&-'
+	assert_equal "$stderr" 'crashat: read: stdin: Bad file descriptor'
+	# no lock file ever held a record
+	! grep -l click_id st/*.lock
+	# stderr closed: the tools work on, and fail with their status
+	run -0 sh -c 'commit -o st/off <in >/dev/null 2>&-'
+	assert_equal "$(cat st/off)" 2
+	run -65 sh -c 'printf "x\n" | commit -o st/off 2>&-'
+	assert_equal "$(cat st/off)" 2
+}
