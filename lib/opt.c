@@ -89,10 +89,21 @@ ex_opt_offset(const char *opt, const char *arg)
 	return ex_opt_number(opt, arg, 0, EX_OFF_MAX, "an offset");
 }
 
-const char *
-ex_opt_path(const char *opt, const char *arg)
+char *
+ex_opt_path(const char *opt, char *arg)
 {
-	if (*arg == '\0')
+	size_t n = strlen(arg);
+	const char *base;
+
+	if (n == 0)
 		ex_usage("%s '': expected a file name", opt);
+	/* st/seen/ is st/seen, locked by st/seen.lock, not st/seen/.lock:
+	 * a second name for one file must not be a second lock on it */
+	while (n > 1 && arg[n - 1] == '/')
+		arg[--n] = '\0';
+	base = strrchr(arg, '/');
+	base = base ? base + 1 : arg;
+	if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		ex_usage("%s %s: expected a file name, not /, . or ..", opt, arg);
 	return arg;
 }

@@ -43,7 +43,8 @@ uint64_t ex_opt_count(const char *opt, const char *arg);
 int ex_opt_ms(const char *opt, const char *arg);
 uint64_t ex_opt_offset(const char *opt, const char *arg);
 
-/* arg, refused if empty. */
-const char *ex_opt_path(const char *opt, const char *arg);
+/* arg, its trailing slashes cut off (in place); refused if empty or if
+ * it is /, or its last part . or .. */
+char *ex_opt_path(const char *opt, char *arg);
 
 #endif

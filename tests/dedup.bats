@@ -474,6 +474,32 @@ crash_after_three() {
 	assert_equal "$(cat out2)" "$(printf '1\tb')"
 }
 
+@test "-s seen/ is the set seen under its one lock; /, . and .. are usage errors" {
+	mkfifo fifo
+	dedup -s seen <fifo >out &
+	h=$!
+	exec 5>fifo
+	printf '0\ta\n' >&5
+	while ! [ -s out ]; do sleep 0.05; done
+	run -75 --separate-stderr dedup -s seen/ </dev/null
+	[[ "$stderr" =~ ^dedup:\ seen:\ in\ use\ by\ process ]]
+	run -75 --separate-stderr dedup -s ./seen// </dev/null
+	exec 5>&-
+	wait $h
+	assert_not_exist seen/.lock
+	printf '0\ta\n1\tb\n' >in
+	run -0 dedup -s seen/ <in
+	assert_output "$(printf '1\tb')"
+	for p in /:/ .:. ..:.. seen/.:seen/. seen/..:seen/.. //:/ ../:..; do
+		run -2 --separate-stderr dedup -s "${p%%:*}" <in
+		assert_equal "${stderr%%$'\n'*}" "dedup: -s ${p#*:}: expected a file name, not /, . or .."
+	done
+	# an offset file too: off/ is off
+	run -0 commit -o off/ <in
+	assert_equal "$(cat off)" 2
+	run -0 logcat -L -o off/ /dev/null
+}
+
 @test "-t commits a live stream's keys without waiting for more input" {
 	{
 		printf '0\ta\n'

@@ -17,6 +17,16 @@
 enum { COUNT, MS, OFFSET, PATH };
 
 /* Parse arg as kind in a child, whose stderr and status are returned. */
+/* ex_opt_path cuts its argument: it is given a copy. */
+static char buf[64];
+
+/* Names, and what ex_opt_path makes of each. */
+static const char *paths[] = {
+	"st/seen", "st/seen", "st/seen/", "st/seen", "st/seen///", "st/seen",
+	"seen", "seen", "/abs/seen/", "/abs/seen", "kafka://b:9092/t/0@g",
+	"kafka://b:9092/t/0@g", "./.seen", "./.seen", "..x", "..x",
+};
+
 static int
 refused(int kind, const char *opt, const char *arg, char *err, size_t n)
 {
@@ -39,7 +49,7 @@ refused(int kind, const char *opt, const char *arg, char *err, size_t n)
 			ex_opt_offset(opt, arg);
 			break;
 		default:
-			ex_opt_path(opt, arg);
+			ex_opt_path(opt, strcpy(buf, arg));
 		}
 		_exit(0);
 	}
@@ -92,7 +102,14 @@ main(void)
 	check_refused(OFFSET, "offset", "007",
 	    "offset 007: expected an offset from 0 to 2^63-1");
 
-	CHECK_STR(ex_opt_path("-s", "st/seen"), "st/seen");
+	/* a name's trailing slashes go: st/seen/ is locked as st/seen */
+	for (size_t i = 0; i < sizeof paths / sizeof *paths; i += 2)
+		CHECK_STR(ex_opt_path("-s", strcpy(buf, paths[i])),
+		    paths[i + 1]);
 	check_refused(PATH, "-s", "", "-s '': expected a file name");
+	check_refused(PATH, "-s", "/", "-s /: expected a file name, not /, . or ..");
+	check_refused(PATH, "-s", "///", "-s /: expected a file name, not /, . or ..");
+	check_refused(PATH, "-o", "st/.", "-o st/.: expected a file name, not /, . or ..");
+	check_refused(PATH, "-o", "../", "-o ..: expected a file name, not /, . or ..");
 	return unit_done("opt_test");
 }
