@@ -371,3 +371,20 @@ ex_lock(const char *path, int flags)
 	free(lpath);
 	return fd;
 }
+
+int
+ex_lock_dir(const char *path, int flags)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		ex_die(EXIT_IO, "open: %s", path);
+	if ((r = try(fd, LOCK_EX | LOCK_NB)) == 0) {
+		if (!(flags & EX_LOCK_WAIT))
+			ex_diex(EXIT_BUSY, "%s: in use under another name", path);
+		r = try(fd, LOCK_EX);
+	}
+	if (r < 0)
+		ex_die(EXIT_IO, "lock: %s", path);
+	return fd;
+}

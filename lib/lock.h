@@ -56,4 +56,10 @@
  * lock without EX_LOCK_GROUP. */
 int ex_lock(const char *path, int flags);
 
+/* Locks the directory PATH itself (flock(2) on it, held for the run) after
+ * ex_lock has taken PATH.lock: a second name for the directory (a
+ * symbolic link to it) takes a lock of its own, but never this one.
+ * Returns its descriptor; EX_LOCK_WAIT as above. */
+int ex_lock_dir(const char *path, int flags);
+
 #endif

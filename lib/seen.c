@@ -65,7 +65,7 @@ struct view {
 
 struct ex_seen {
 	char *path, *jpath;
-	int lockfd, jfd;
+	int lockfd, dirfd, jfd;  /* PATH.lock, PATH itself, the journal */
 	unsigned char secret[16], setid[16];
 	struct tab **tab;        /* by slice number; the last is current */
 	size_t ntab;
@@ -906,6 +906,7 @@ ex_seen_open(const char *path, int lockflags)
 	} else if (!S_ISDIR(st.st_mode)) {
 		ex_diex(EXIT_DATA, "%s: not a seen-set (not a directory)", path);
 	}
+	s->dirfd = ex_lock_dir(path, lockflags);
 	ids = scan(s, &n);
 	if (n == 0) {
 		char *t = slice_path(s, 0);
@@ -1303,6 +1304,7 @@ ex_seen_close(struct ex_seen *s)
 	for (size_t i = 0; i < s->ntab; i++)
 		tab_free(s->tab[i]);
 	close(s->jfd);
+	close(s->dirfd);
 	close(s->lockfd);
 	ex_fpset_free(&s->pend);
 	free(s->tab);
