@@ -1048,7 +1048,8 @@ parse(int argc, char *argv[], struct opts *o)
 		switch (c) {
 		case 'd':
 			if (strlen(optarg) != 1)
-				ex_usage("-d %s: expected one byte", optarg);
+				ex_usage("-d %s%s: expected one byte", optarg,
+				    *optarg ? "" : "''");
 			o->delim = optarg[0];
 			dset = 1;
 			break;

@@ -30,6 +30,8 @@ USAGE='usage: dedup [-epvw] -s seenfile [-k name | -f field [-d delim]] [-m pass
 	assert_equal "${stderr_lines[0]}" "dedup: -t 86400001: expected milliseconds from 0 to 86400000"
 	run -2 --separate-stderr dedup -s ''
 	assert_equal "${stderr_lines[0]}" "dedup: -s '': expected a file name"
+	run -2 --separate-stderr dedup -s s -f 1 -d ''
+	assert_equal "${stderr_lines[0]}" "dedup: -d '': expected one byte"
 	assert_file_not_exists s
 	assert_file_not_exists .lock
 }
