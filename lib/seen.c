@@ -412,7 +412,12 @@ tab_build(const char *path, uint64_t id, unsigned log2, const char *dir,
  * already.  Big pieces, because the size of a write decides the folios
  * the page cache holds the table in, and small ones make later inserts
  * dear: written in 1 MiB pieces, every later insert into a page written
- * back cost 40 us; 8 MiB pieces measured as cheap as one write. */
+ * back cost 40 us; 8 MiB pieces measured as cheap as one write.  Each
+ * piece of memory written is given back at once, so the table is never
+ * held twice (in memory and in the page cache), and the page cache takes
+ * the pages just freed: on a virtual machine whose free memory goes back
+ * to the host, fresh pages cost a host fault each, and a new 64 MiB
+ * table took 50-88 ms to write that way, against 31-44 ms. */
 #define TAB_PIECE (8 << 20)
 
 static void
@@ -432,6 +437,7 @@ tab_to_file(struct tab *t)
 		/* a hint: what fails here fails again at the fsync */
 		(void)sync_file_range(fd, (off_t)at, (off_t)n,
 		    SYNC_FILE_RANGE_WRITE);
+		(void)madvise(t->map + at, n, MADV_DONTNEED);
 	}
 	munmap(t->map, t->maplen);
 	t->fd = fd;
