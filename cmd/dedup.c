@@ -175,13 +175,23 @@ getkey(const struct opts *o, struct ex_json_buf *jb, const char *p, size_t n,
 	return 1;
 }
 
-/* The fingerprint of rec's key, with haskey and drop (-m) set: NULL, or
- * why the record is bad input (*whatp: the message's prefix).  It reads
- * only o, the set's secret and rec, and writes only rec and jb, so that
- * a thread of its own can run it. */
+#define BLOCK 64 /* records keyed at a time, by either thread */
+
+/* Keys found in their records, to be fingerprinted together. */
+struct keyq {
+	const unsigned char *key[BLOCK];
+	size_t len[BLOCK], n;
+	unsigned char *fp[BLOCK];
+};
+
+/* rec's key, with haskey and drop (-m) set: NULL, or why the record is
+ * bad input (*whatp: the message's prefix).  A key in the record is put
+ * in q, whose caller fingerprints it; one unescaped into jb is
+ * fingerprinted at once.  It reads only o, the set's secret and rec, and
+ * writes only rec, jb and q, so that a thread of its own can run it. */
 static const char *
 keyof(const struct opts *o, const struct ex_seen *seen, struct ex_json_buf *jb,
-    struct rec *rec, const char **whatp)
+    struct rec *rec, struct keyq *q, const char **whatp)
 {
 	const char *why, *k;
 	size_t kn;
@@ -198,7 +208,11 @@ keyof(const struct opts *o, const struct ex_seen *seen, struct ex_json_buf *jb,
 	}
 	rec->haskey = st;
 	rec->drop = 0;
-	if (st)
+	if (st && k >= rec->payload && k + kn <= rec->payload + rec->len) {
+		q->key[q->n] = (const unsigned char *)k;
+		q->len[q->n] = kn;
+		q->fp[q->n++] = rec->fp;
+	} else if (st)
 		ex_seen_fp(seen, k, kn, rec->fp);
 	else if (o->missing == MISS_ERROR) {
 		*whatp = o->kname ? "no key: " : "no key: -f: ";
@@ -267,7 +281,6 @@ tally(struct run *r, const struct rec *rec)
  * is never handled.
  */
 #define CHUNK 2048
-#define BLOCK 64 /* records keyed at a time, by either thread */
 #define AHEAD 16 /* lookups prefetched ahead of the one made */
 
 struct chunk {
@@ -374,14 +387,17 @@ keys(const struct opts *o, const struct ex_seen *seen, struct chunk *c,
 
 	while ((b = atomic_fetch_add(&c->blk, 1)) < nblk) {
 		int i = b * BLOCK, end = i + BLOCK < c->n ? i + BLOCK : c->n;
+		struct keyq q;
 
+		q.n = 0;
 		c->bad[b].why = NULL;
 		for (; i < end; i++)
 			if ((c->bad[b].why = keyof(o, seen, jb, &c->rec[i],
-			    &c->bad[b].what))) {
+			    &q, &c->bad[b].what))) {
 				c->bad[b].at = i;
 				break;
 			}
+		ex_seen_fps(seen, q.n, q.key, q.len, q.fp);
 	}
 }
 

@@ -17,6 +17,7 @@
 #include "fptab.h"
 #include "lock.h"
 #include "seen.h"
+#include "sip.h"
 #include "writeall.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -1017,15 +1018,46 @@ ex_seen_window(struct ex_seen *s, int64_t ms)
 
 /* ---- keys ------------------------------------------------------------------------ */
 
+/* A fingerprint is never all zeros: that is an empty slot. */
+static void
+nonzero(unsigned char *fp)
+{
+	static const unsigned char zero[EX_KEY_FP];
+
+	if (memcmp(fp, zero, EX_KEY_FP) == 0)
+		fp[0] = 1;
+}
+
 void
 ex_seen_fp(const struct ex_seen *s, const void *key, size_t n,
     unsigned char *fp)
 {
-	static const unsigned char zero[EX_KEY_FP];
-
 	crypto_shorthash_siphashx24(fp, key, n, s->secret);
-	if (memcmp(fp, zero, EX_KEY_FP) == 0)
-		fp[0] = 1;
+	nonzero(fp);
+}
+
+void
+ex_seen_fps(const struct ex_seen *s, size_t n,
+    const unsigned char *const *key, const size_t *len,
+    unsigned char *const *fp)
+{
+	size_t i = 0;
+
+	for (; ex_sip16_ok() && i + EX_SIP_LANES <= n; i += EX_SIP_LANES) {
+		int same = 1, j;
+
+		for (j = 1; j < EX_SIP_LANES; j++)
+			same &= len[i + j] / 8 == len[i] / 8;
+		if (same)
+			ex_sip16(s->secret, key + i, len + i, fp + i);
+		for (j = 0; j < EX_SIP_LANES; j++)
+			if (same)
+				nonzero(fp[i + j]);
+			else
+				ex_seen_fp(s, key[i + j], len[i + j], fp[i + j]);
+	}
+	for (; i < n; i++)
+		ex_seen_fp(s, key[i], len[i], fp[i]);
 }
 
 void

@@ -143,6 +143,13 @@ void ex_seen_window(struct ex_seen *s, int64_t ms);
 void ex_seen_fp(const struct ex_seen *s, const void *key, size_t n,
     unsigned char *fp);
 
+/* fp[i] = ex_seen_fp of key[i] (len[i] bytes), for i < n: the same
+ * fingerprints, sixteen at a time where sip.h can (keys of a length, in
+ * words, alike). */
+void ex_seen_fps(const struct ex_seen *s, size_t n,
+    const unsigned char *const *key, const size_t *len,
+    unsigned char *const *fp);
+
 /* Start loading the memory a lookup of fp will touch: a caller that
  * fingerprints several keys ahead overlaps their cache misses. */
 void ex_seen_prefetch(const struct ex_seen *s, const unsigned char *fp);
