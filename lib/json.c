@@ -7,15 +7,21 @@
  *
  * Speed matters (dedup runs it on every record), so strings are scanned
  * sixteen (SSE2) or eight bytes at a time for the only bytes that need a
- * closer look: '"', '\\', control characters and non-ASCII; nothing is
- * copied unless the wanted value holds escapes, and the scratch buffer
- * then grows once and is reused.
+ * closer look: '"', '\\', control characters and non-ASCII; a document of
+ * at most 128 bytes, where the CPU has AVX-512, is read as masks of its
+ * quotes and digits instead.  Nothing is copied unless the wanted value
+ * holds escapes, and the scratch buffer then grows once and is reused.
  */
 #include <stdint.h>
 #include <stdio.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define EX_JSON_WIDE
+#endif
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -702,9 +708,56 @@ fast_digits(const unsigned char *d, size_t n, size_t i)
 	return k - i;
 }
 
-static int
-fast(const char *doc, size_t n, const char *name, size_t namelen,
-    const char **val, size_t *vlen, const char **why)
+/* Documents of at most WIDE_MAX bytes have masks of their quotes and
+ * digits, made 64 bytes at a time (AVX-512) where the CPU can: then the
+ * end of a string is the next quote, and a run of digits the next bit
+ * clear, with no loop over bytes.  Masks are kept only once the document
+ * is known to hold no byte the fast path refuses ('\\', a control
+ * character, non-ASCII): with none, a string's end is its next quote. */
+#define WIDE_MAX 128
+
+struct masks {
+	uint64_t quote[2], digit[2];
+};
+
+/* The first set bit of m at or after i, or 0 if none (a string's closing
+ * quote is never at byte 0). */
+static inline size_t
+next_bit(const uint64_t m[2], size_t i)
+{
+	uint64_t x;
+
+	if (i < 64 && (x = m[0] >> i))
+		return i + (size_t)__builtin_ctzll(x);
+	if (i < 64)
+		i = 64;
+	if (i < WIDE_MAX && (x = m[1] >> (i - 64)))
+		return i + (size_t)__builtin_ctzll(x);
+	return 0;
+}
+
+/* How many bits of m are set from i on, in a row. */
+static inline size_t
+run_of(const uint64_t m[2], size_t i)
+{
+	size_t k = i;
+	uint64_t x;
+
+	if (k < 64) {
+		if ((x = ~m[0] >> k))
+			return (size_t)__builtin_ctzll(x);
+		k = 64;
+	}
+	if (k < WIDE_MAX && (x = ~m[1] >> (k - 64)))
+		return k + (size_t)__builtin_ctzll(x) - i;
+	return WIDE_MAX - i;
+}
+
+/* The fast path itself, with the masks m or without (NULL): inlined into
+ * each of its two callers, which makes two scanners of it. */
+static inline __attribute__((always_inline)) int
+fast_scan(const char *doc, size_t n, const char *name, size_t namelen,
+    const char **val, size_t *vlen, const char **why, const struct masks *m)
 {
 	const unsigned char *d = (const unsigned char *)doc;
 	uint64_t stack = 0; /* bit d: level d + 1 is an object */
@@ -714,6 +767,8 @@ fast(const char *doc, size_t n, const char *name, size_t namelen,
 	const char *missing = NULL;
 
 #define SKIP() while (AT(i) == ' ') i++
+#define STRING_END(i) (m ? next_bit(m->quote, (i) + 1) : fast_string(d, n, i))
+#define DIGITS(i) (m ? run_of(m->digit, i) : fast_digits(d, n, i))
 	SKIP();
 	if (AT(i) != '{')
 		return FAST_UNSURE;
@@ -722,7 +777,7 @@ fast(const char *doc, size_t n, const char *name, size_t namelen,
 value:
 	switch (AT(i)) {
 	case '"':
-		if (!(j = fast_string(d, n, i)))
+		if (!(j = STRING_END(i)))
 			return FAST_UNSURE;
 		if (want) {
 			kind = V_STRING;
@@ -775,12 +830,12 @@ value:
 			i++;
 		if (AT(i) == '0')
 			i++;
-		else if ((k = fast_digits(d, n, i)))
+		else if ((k = DIGITS(i)))
 			i += k;
 		else
 			return FAST_UNSURE;
 		if (AT(i) == '.') {
-			if (!(k = fast_digits(d, n, i + 1)))
+			if (!(k = DIGITS(i + 1)))
 				return FAST_UNSURE;
 			i += 1 + k;
 		}
@@ -788,7 +843,7 @@ value:
 			i++;
 			if (AT(i) == '+' || AT(i) == '-')
 				i++;
-			if (!(k = fast_digits(d, n, i)))
+			if (!(k = DIGITS(i)))
 				return FAST_UNSURE;
 			i += k;
 		}
@@ -853,7 +908,7 @@ after_value:
 	return FAST_UNSURE;
 
 member:
-	if (AT(i) != '"' || !(j = fast_string(d, n, i)))
+	if (AT(i) != '"' || !(j = STRING_END(i)))
 		return FAST_UNSURE;
 	if (depth == 1 && kind == V_NONE && j - i - 1 == namelen &&
 	    memcmp(d + i + 1, name, namelen) == 0)
@@ -866,8 +921,80 @@ member:
 	SKIP();
 	goto value;
 #undef SKIP
+#undef STRING_END
+#undef DIGITS
 }
 #undef AT
+
+static int
+fast(const char *doc, size_t n, const char *name, size_t namelen,
+    const char **val, size_t *vlen, const char **why)
+{
+	return fast_scan(doc, n, name, namelen, val, vlen, why, NULL);
+}
+
+#ifdef EX_JSON_WIDE
+/* Whether the CPU (and the kernel) have AVX-512BW; asked once, by
+ * whichever thread comes first. */
+static int
+wide_ok(void)
+{
+	static atomic_int ok = -1;
+	int v = atomic_load_explicit(&ok, memory_order_relaxed);
+
+	if (v < 0) {
+		__builtin_cpu_init();
+		v = __builtin_cpu_supports("avx512f") &&
+		    __builtin_cpu_supports("avx512bw");
+		atomic_store_explicit(&ok, v, memory_order_relaxed);
+	}
+	return v;
+}
+
+/* The masks of the 64 bytes at p (those of the first k only), into
+ * quote[]/digit[]; whether they hold a byte the fast path refuses. */
+static __attribute__((target("avx512f,avx512bw"))) inline int
+mask64(const char *p, __mmask64 k, uint64_t *quote, uint64_t *digit)
+{
+	__m512i x = _mm512_maskz_loadu_epi8(k, p);
+	__mmask64 odd = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('\\')) |
+	    _mm512_cmplt_epu8_mask(x, _mm512_set1_epi8(' ')) |
+	    _mm512_movepi8_mask(x);
+
+	*quote = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('"'));
+	*digit = _mm512_cmplt_epu8_mask(_mm512_sub_epi8(x,
+	    _mm512_set1_epi8('0')), _mm512_set1_epi8(10));
+	return (odd & k) != 0;
+}
+
+static __attribute__((target("avx512f,avx512bw"))) int
+fast_wide(const char *doc, size_t n, const char *name, size_t namelen,
+    const char **val, size_t *vlen, const char **why)
+{
+	struct masks m = { { 0, 0 }, { 0, 0 } };
+	__mmask64 k0 = n >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1;
+
+	if (mask64(doc, k0, &m.quote[0], &m.digit[0]))
+		return FAST_UNSURE;
+	if (n > 64 && mask64(doc + 64, n >= 128 ? ~(__mmask64)0 :
+	    ((__mmask64)1 << (n - 64)) - 1, &m.quote[1], &m.digit[1]))
+		return FAST_UNSURE;
+	return fast_scan(doc, n, name, namelen, val, vlen, why, &m);
+}
+#else
+static int
+wide_ok(void)
+{
+	return 0;
+}
+
+static int
+fast_wide(const char *doc, size_t n, const char *name, size_t namelen,
+    const char **val, size_t *vlen, const char **why)
+{
+	return fast(doc, n, name, namelen, val, vlen, why);
+}
+#endif
 
 #endif
 
@@ -877,10 +1004,26 @@ ex_json_get(const char *doc, size_t n, const char *name, size_t namelen,
     const char **why)
 {
 #ifndef EX_JSON_STRICT_ONLY
-	int r = fast(doc, n, name, namelen, val, vlen, why);
+	int r = n <= WIDE_MAX && wide_ok() ?
+	    fast_wide(doc, n, name, namelen, val, vlen, why) :
+	    fast(doc, n, name, namelen, val, vlen, why);
 
 	if (r != FAST_UNSURE)
 		return r;
 #endif
 	return strict(doc, n, name, namelen, scratch, val, vlen, why);
 }
+
+#ifndef EX_JSON_STRICT_ONLY
+int
+ex_json_get_narrow(const char *doc, size_t n, const char *name,
+    size_t namelen, struct ex_json_buf *scratch, const char **val,
+    size_t *vlen, const char **why)
+{
+	int r = fast(doc, n, name, namelen, val, vlen, why);
+
+	if (r != FAST_UNSURE)
+		return r;
+	return strict(doc, n, name, namelen, scratch, val, vlen, why);
+}
+#endif

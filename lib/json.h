@@ -36,4 +36,10 @@ int ex_json_get(const char *doc, size_t n, const char *name, size_t namelen,
     struct ex_json_buf *scratch, const char **val, size_t *vlen,
     const char **why);
 
+/* ex_json_get without its AVX-512 scanner, for fuzz/json.c and
+ * tests/unit/json_test.c, which hold both to the same answers. */
+int ex_json_get_narrow(const char *doc, size_t n, const char *name,
+    size_t namelen, struct ex_json_buf *scratch, const char **val,
+    size_t *vlen, const char **why);
+
 #endif

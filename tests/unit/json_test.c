@@ -1,6 +1,8 @@
 /*
  * json_test — lib/json.c against RFC 8259, case by case: the exact outcome
- * code, the exact key bytes, and for bad input the exact reason and byte.
+ * code, the exact key bytes, and for bad input the exact reason and byte;
+ * and its two fast paths (with AVX-512 masks, and without) against each
+ * other across the seams of the masks.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -473,9 +475,60 @@ not_nul_terminated(void)
 	}
 }
 
+/* ex_json_get and ex_json_get_narrow give the same answer, reason for
+ * reason, on doc[0..n). */
+static void
+same(const char *doc, size_t n)
+{
+	static struct ex_json_buf s2;
+	const char *v1 = NULL, *v2 = NULL, *w1 = NULL, *w2 = NULL;
+	size_t l1 = 0, l2 = 0;
+	int r1 = ex_json_get(doc, n, "k", 1, &scratch, &v1, &l1, &w1);
+	int r2 = ex_json_get_narrow(doc, n, "k", 1, &s2, &v2, &l2, &w2);
+
+	unit_checks++;
+	if (r1 != r2 || (r1 == F && (l1 != l2 || memcmp(v1, v2, l1) != 0)) ||
+	    (r1 != F && strcmp(w1, w2) != 0)) {
+		unit_failed++;
+		fprintf(stderr, "json_test.c: %.*s: %d (%s) against %d (%s)\n",
+		    (int)n, doc, r1, w1 ? w1 : "", r2, w2 ? w2 : "");
+	}
+}
+
+/* Documents of every length up to past 128 bytes (where the scanner with
+ * AVX-512 masks stops), their strings, numbers and ends at every byte
+ * across the 64-byte seams: found, and with every prefix, every odd byte
+ * (an escape, a control character, non-ASCII) in the padding, the same
+ * answer as without the masks. */
+static void
+seams(void)
+{
+	static const char *odd[] = { "", "\\\"", "\\t", "\303\251", "\\u0041" };
+	char doc[400], want[32], pad[200];
+
+	memset(pad, 'x', sizeof pad);
+	for (size_t o = 0; o < sizeof odd / sizeof *odd; o++)
+		for (int np = 0; np < 150; np++) {
+			int n = snprintf(doc, sizeof doc, "{\"a\":\"%.*s%s\","
+			    "\"k\":\"v%d\",\"n\":12345678901,\"x\":[-0.5e+7,"
+			    "true]}", np, pad, odd[o], np);
+			int wn = snprintf(want, sizeof want, "v%d", np);
+
+			found_n(doc, (size_t)n, "k", want, (size_t)wn,
+			    __LINE__);
+			for (int m = 0; m <= n; m++)
+				same(doc, (size_t)m);
+			n = snprintf(doc, sizeof doc, "{\"a\":\"%.*s%s\","
+			    "\"k\":%d}", np, pad, odd[o], 1000000 + np);
+			for (int m = 0; m <= n; m++)
+				same(doc, (size_t)m);
+		}
+}
+
 int
 main(void)
 {
+	seams();
 	strings();
 	numbers();
 	members();
