@@ -402,24 +402,12 @@ flipbit() {
 	run -0 dedup -s elsewhere/seen <in2
 	assert_output ''
 	# one set under two names still has one writer
-	mkfifo fifo
-	dedup -s elsewhere/seen <fifo >out &
-	h=$!
-	exec 5>fifo
-	printf '4\te\n' >&5
-	while ! [ -s out ]; do sleep 0.05; done
+	holdset elsewhere/seen "$(printf '4\te')"
 	run -75 --separate-stderr dedup -s seen <in2
 	assert_output ''
 	assert_equal "$stderr" 'dedup: seen: in use under another name'
 	printf '4\te\n5\tf\n' >in3
-	dedup -w -s seen <in3 >out2 5>&- &
-	w=$!
-	sleep 0.3
-	assert_equal "$(cat out2)" ""
-	exec 5>&-
-	wait $h
-	wait $w
-	assert_equal "$(cat out2)" "$(printf '5\tf')"
+	waitsfor seen in3 "$(printf '5\tf')"
 	ln -s nowhere/seen gone
 	run -65 --separate-stderr dedup -s gone <in
 	assert_output ''

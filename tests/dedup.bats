@@ -456,38 +456,20 @@ crash_after_three() {
 }
 
 @test "a second writer on the same set exits 75 at once; -w waits" {
-	mkfifo fifo
-	dedup -s seen <fifo >out &
-	h=$!
-	exec 5>fifo
-	printf '0\ta\n' >&5
-	while ! [ -s out ]; do sleep 0.05; done
+	holdset seen "$(printf '0\ta')"
 	run -75 --separate-stderr dedup -s seen </dev/null
 	assert_output ""
 	[[ "$stderr" =~ ^dedup:\ seen:\ in\ use\ by\ process\ [0-9]+\ \(process\ group\ [0-9]+\)$ ]]
 	printf '0\ta\n1\tb\n' >in
-	dedup -w -s seen <in >out2 5>&- &
-	w=$!
-	sleep 0.3
-	assert_equal "$(cat out2)" ""
-	exec 5>&-
-	wait $h
-	wait $w
-	assert_equal "$(cat out2)" "$(printf '1\tb')"
+	waitsfor seen in "$(printf '1\tb')"
 }
 
 @test "-s seen/ is the set seen under its one lock; /, . and .. are usage errors" {
-	mkfifo fifo
-	dedup -s seen <fifo >out &
-	h=$!
-	exec 5>fifo
-	printf '0\ta\n' >&5
-	while ! [ -s out ]; do sleep 0.05; done
+	holdset seen "$(printf '0\ta')"
 	run -75 --separate-stderr dedup -s seen/ </dev/null
 	[[ "$stderr" =~ ^dedup:\ seen:\ in\ use\ by\ process ]]
 	run -75 --separate-stderr dedup -s ./seen// </dev/null
-	exec 5>&-
-	wait $h
+	unholdset
 	assert_not_exist seen/.lock
 	printf '0\ta\n1\tb\n' >in
 	run -0 dedup -s seen/ <in

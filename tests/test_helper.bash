@@ -63,6 +63,36 @@ tally() {
 # (A .bats file that needs a helper of the same name with another meaning
 # defines its own after load, which replaces the one here.)
 
+# holdset SEEN RECORD: a dedup on the set SEEN, fed RECORD (a new key)
+# through ./fifo on fd 5 and kept running once it has passed it; $held is
+# its pid.  unholdset: let it end.
+holdset() {
+	mkfifo fifo
+	dedup -s "$1" <fifo >held.out &
+	held=$!
+	exec 5>fifo
+	printf '%s\n' "$2" >&5
+	while ! [ -s held.out ]; do sleep 0.05; done
+}
+
+unholdset() {
+	exec 5>&-
+	wait "$held"
+}
+
+# waitsfor SEEN IN WANT: dedup -w on the set SEEN, which holdset holds,
+# passes nothing while it is held, then exactly WANT of IN.
+waitsfor() {
+	local w
+	dedup -w -s "$1" <"$2" >waited.out 5>&- &
+	w=$!
+	sleep 0.3
+	assert_equal "$(cat waited.out)" ""
+	unholdset
+	wait $w
+	assert_equal "$(cat waited.out)" "$3"
+}
+
 # tagit FIRST: tag stdin's lines from offset FIRST, byte for byte.
 tagit() {
 	LC_ALL=C awk -v f="$1" '{ printf "%d\t%s\n", f + NR - 1, $0 }'
