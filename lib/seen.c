@@ -73,6 +73,7 @@ struct ex_seen {
 	struct tab *shadow;      /* growth under way: current + pending */
 	struct ex_fpset pend;    /* pending keys, when no shadow */
 	uint64_t jrecs;          /* records in the journal */
+	uint64_t jmax;           /* more, and a checkpoint empties it */
 	int64_t window;          /* ms; 0: forget nothing */
 	int64_t fixednow;        /* EXACTLY_NOW in ms; 0: the clock */
 	size_t buildmem;         /* the largest table built in memory */
@@ -123,23 +124,30 @@ now_ms(const struct ex_seen *s)
 }
 
 /* The testing aids of seen.h: EXACTLY_NOW, EXACTLY_BUILD_MEM. */
+/* The number in environment variable name, or def if it is unset. */
+static unsigned long long
+env_number(const char *name, unsigned long long def, const char *what)
+{
+	const char *m = getenv(name);
+	unsigned long long v;
+	char *end;
+
+	if (!m || !*m)
+		return def;
+	errno = 0;
+	v = strtoull(m, &end, 10);
+	if (*end || errno || m[0] == '-')
+		ex_diex(EXIT_USAGE, "%s: not a number of %s: %s", name, what, m);
+	return v;
+}
+
 static void
 testing_aids(struct ex_seen *s)
 {
-	const char *m = getenv("EXACTLY_BUILD_MEM");
-	char *end;
-
-	s->buildmem = MEM_BUILD_MAX;
-	if (m && *m) {
-		unsigned long long v;
-
-		errno = 0;
-		v = strtoull(m, &end, 10);
-		if (*end || errno || m[0] == '-')
-			ex_diex(EXIT_USAGE, "EXACTLY_BUILD_MEM: not a number "
-			    "of bytes: %s", m);
-		s->buildmem = (size_t)v;
-	}
+	s->buildmem = (size_t)env_number("EXACTLY_BUILD_MEM", MEM_BUILD_MAX,
+	    "bytes");
+	s->jmax = env_number("EXACTLY_JOURNAL_MAX", EX_SEEN_JOURNAL_MAX,
+	    "keys");
 }
 
 static void
@@ -1312,7 +1320,7 @@ commit_journal(struct ex_seen *s)
 	free(buf);
 	s->jrecs += n;
 	ex_fpset_clear(&s->pend);
-	if (s->jrecs > EX_SEEN_JOURNAL_MAX)
+	if (s->jrecs > s->jmax)
 		checkpoint(s);
 }
 

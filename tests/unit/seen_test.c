@@ -137,11 +137,15 @@ growth(int infile)
 	CHECK_U64(held(s, 20000, 40000), 0);
 	CHECK_U64(held(s, 0, 20000), 20000);
 	/* small commits go through the journal, many checkpoints on */
+	ex_seen_close(s);
+	setenv("EXACTLY_JOURNAL_MAX", "20000", 1);
+	s = ex_seen_open(set, 0);
 	for (unsigned i = 20000; i < 120000; i += 1000) {
 		add_range(s, i, i + 1000);
 		ex_seen_commit(s);
 	}
 	ex_seen_close(s);
+	unsetenv("EXACTLY_JOURNAL_MAX");
 	s = ex_seen_open(set, 0);
 	CHECK_U64(ex_seen_count(s), 120000);
 	CHECK_U64(held(s, 0, 120000), 120000);
