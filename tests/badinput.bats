@@ -236,7 +236,7 @@ BADTAGS='hello|no TAB after the offset, expected OFFSET<TAB>PAYLOAD
 	run -74 --separate-stderr setsid -w sh -c 'crashat 10 <&-'
 	assert_equal "$stderr" 'crashat: read: stdin: Bad file descriptor'
 	# no lock file ever held a record
-	! grep -l click_id st/*.lock
+	run -1 grep -l click_id st/*.lock
 	# stderr closed: the tools work on, and fail with their status
 	run -0 sh -c 'commit -o st/off <in >/dev/null 2>&-'
 	assert_equal "$(cat st/off)" 2
