@@ -123,7 +123,6 @@ now_ms(const struct ex_seen *s)
 	return t;
 }
 
-/* The testing aids of seen.h: EXACTLY_NOW, EXACTLY_BUILD_MEM. */
 /* The number in environment variable name, or def if it is unset. */
 static unsigned long long
 env_number(const char *name, unsigned long long def, const char *what)
@@ -141,6 +140,8 @@ env_number(const char *name, unsigned long long def, const char *what)
 	return v;
 }
 
+/* The testing aids of seen.h but the clock: EXACTLY_BUILD_MEM and
+ * EXACTLY_JOURNAL_MAX. */
 static void
 testing_aids(struct ex_seen *s)
 {
@@ -150,6 +151,7 @@ testing_aids(struct ex_seen *s)
 	    "keys");
 }
 
+/* The last testing aid of seen.h: EXACTLY_NOW. */
 static void
 fixed_clock(struct ex_seen *s)
 {

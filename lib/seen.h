@@ -115,7 +115,8 @@
  * Testing aids (dedup.1, ENVIRONMENT): EXACTLY_NOW, when set, is the wall
  * clock for the window, in seconds since the epoch; EXACTLY_BUILD_MEM is
  * the largest table a growth builds in memory (256 MiB; 0: every one in
- * its file, as for a big set).
+ * its file, as for a big set); EXACTLY_JOURNAL_MAX is the keys the journal
+ * holds before a checkpoint (EX_SEEN_JOURNAL_MAX).
  */
 #ifndef EX_SEEN_H
 #define EX_SEEN_H

@@ -482,6 +482,8 @@ crash_after_three() {
 	run -0 commit -o off/ <in
 	assert_equal "$(cat off)" 2
 	run -0 logcat -L -o off/ /dev/null
+	assert_output "$(logcat -L -o off /dev/null)"
+	[[ "$output" == */dev/null*2* ]]
 }
 
 @test "-t commits a live stream's keys without waiting for more input" {
