@@ -274,9 +274,11 @@ tally(struct run *r, const struct rec *rec)
  * keyer) computes the keys of the next, the JSON scan and SipHash being
  * half of dedup's work; once the main thread is done with its chunk it
  * helps, block by block, so that neither waits for the other long.  A
- * chunk holds only records already read (none waits for input while
- * another is in hand), so a live stream's records are handed on as soon
- * as without the keyer.  Bad input in a chunk ends it there: the records
+ * chunk holds only records at hand (ex_rd_at_hand: none waits for input
+ * while another is in hand), so a live stream's records are handed on as
+ * soon as without the keyer; records at hand are not only those in the
+ * read buffer, or a chunk read from a file would stop at its end and the
+ * main thread key most of the next one itself.  Bad input in a chunk ends it there: the records
  * before it are handled, then it is reported, and what was read after it
  * is never handled.
  */
@@ -346,7 +348,7 @@ take(struct run *r, struct chunk *c, int max, int wait, int *gonep)
 	c->len = 0;
 	c->why = NULL;
 	c->line0 = r->in.lineno;
-	while (c->n < max && ((wait && c->n == 0) || ex_rd_ready(&r->in))) {
+	while (c->n < max && ((wait && c->n == 0) || ex_rd_at_hand(&r->in))) {
 		struct rec *x = &c->rec[c->n];
 		int st = line(r, x, &c->why);
 

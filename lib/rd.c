@@ -88,6 +88,23 @@ ex_rd_ready(struct ex_rd *r)
 }
 
 int
+ex_rd_at_hand(struct ex_rd *r)
+{
+	struct pollfd p = { .fd = r->fd, .events = POLLIN };
+	int n;
+
+	if (ex_rd_ready(r) || r->fd < 0)
+		return ex_rd_ready(r);
+	while ((n = poll(&p, 1, 0)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		ex_die(EXIT_IO, "poll: %s", r->name);
+	if (n > 0)
+		more(r);
+	return ex_rd_ready(r);
+}
+
+int
 ex_rd_line_more(struct ex_rd *r, char **line, size_t *len)
 {
 	char *lf;

@@ -93,6 +93,12 @@ void ex_rd_consume(struct ex_rd *r, uint64_t nlines, size_t n);
 /* Nonzero when ex_rd_line would return without a system call. */
 int ex_rd_ready(struct ex_rd *r);
 
+/* Nonzero when ex_rd_line would return without waiting: r is ready, or
+ * its descriptor was readable and the one read that took made it so.  A
+ * reader that takes what is at hand then goes on past the end of its
+ * buffer (a regular file has it all at hand) but never waits. */
+int ex_rd_at_hand(struct ex_rd *r);
+
 /* Wait up to ms milliseconds (-1: for ever) for r to become ready or its
  * descriptor readable.  Returns 1 if so, 0 on timeout. */
 int ex_rd_wait(struct ex_rd *r, int ms);
