@@ -76,6 +76,8 @@ find_lf(struct ex_rd *r)
 
 	if (r->scan < r->pos)
 		r->scan = r->pos;
+	if (r->scan < r->end && r->buf[r->scan] == '\n')
+		return r->buf + r->scan; /* found by the call before */
 	lf = memchr(r->buf + r->scan, '\n', r->end - r->scan);
 	r->scan = lf ? (size_t)(lf - r->buf) : r->end;
 	return lf;

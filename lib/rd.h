@@ -52,7 +52,9 @@ static inline int
 ex_rd_line(struct ex_rd *r, char **line, size_t *len)
 {
 	size_t from = r->scan > r->pos ? r->scan : r->pos;
-	char *lf = memchr(r->buf + from, '\n', r->end - from);
+	/* the LF ex_rd_ready found is where it stopped: no second search */
+	char *lf = from < r->end && r->buf[from] == '\n' ? r->buf + from :
+	    memchr(r->buf + from, '\n', r->end - from);
 
 	if (!lf) {
 		r->scan = r->end; /* none in what is buffered */
