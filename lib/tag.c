@@ -99,12 +99,28 @@ const char *
 ex_tag_line(const char *line, size_t len, uint64_t *off,
     const char **payload, size_t *plen, int *mark)
 {
-	const char *tab = memchr(line, '\t', len < 21 ? len : 21), *why;
-	uint64_t v;
+	const char *tab, *why;
+	uint64_t v = 0;
+	size_t i = 0;
 	int r;
+	unsigned d;
 
-	/* A record: the common case, as ex_tag_split reads it. */
-	if (tab) {
+	/* The common case in one pass: up to 18 digits (which cannot pass
+	 * 2^63-1), no leading zero, then the TAB.  Anything else is read
+	 * again below, as ex_tag_split reads it. */
+	while (i < len && i < 18 && (d = (unsigned char)line[i] - '0') <= 9) {
+		v = v * 10 + d;
+		i++;
+	}
+	if (i > 0 && i < len && line[i] == '\t' && (i == 1 || line[0] != '0')) {
+		*off = v;
+		*payload = line + i + 1;
+		*plen = len - i - 1;
+		*mark = 0;
+		return NULL;
+	}
+	/* A record. */
+	if ((tab = memchr(line, '\t', len < 21 ? len : 21))) {
 		if (!(why = split_at(line, len, tab, off, payload, plen)))
 			*mark = 0;
 		return why;

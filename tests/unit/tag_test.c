@@ -184,6 +184,9 @@ lines(void)
 	line("42\t{\"a\":1}", 42, "{\"a\":1}");
 	line("7\ta\tb\t", 7, "a\tb\t");
 	line("9223372036854775807\tlast", INT64_MAX, "last");
+	/* 18 digits are read in one pass, 19 the long way: both alike */
+	line("999999999999999999\tx", 999999999999999999, "x");
+	line("1000000000000000000\tx", 1000000000000000000, "x");
 	/* a digit string alone after the TAB is a payload, not a mark */
 	line("5\t6", 5, "6");
 	line_n("7\ta\0b", 5, 7, "a\0b", 3, 0, NULL, __LINE__);
@@ -233,6 +236,8 @@ lines(void)
 	linebad("-7\tx", "offset has a sign");
 	linebad("\tx", "empty offset");
 	linebad("123456789012345678901\tx", "offset is larger than 2^63-1");
+	linebad("9223372036854775808\tx", "offset is larger than 2^63-1");
+	linebad("000000000000000001\tx", "offset has leading zeros");
 	linebad("2026-11-27T12:00:00Z\thello", "offset is not a decimal number");
 	/* len bounds the line: the bytes after it are never looked at */
 	line_n("12\tx", 2, 12, "", 0, 1, NULL, __LINE__);
