@@ -431,7 +431,7 @@ report(struct run *r, const struct chunk *c)
 }
 
 /*
- * Command mode and -e read WIN records at a time, keyed here: the first
+ * Command mode reads WIN records at a time, keyed here: the first
  * may wait as the batch allows, the others only if buffered.  Their
  * lookups are prefetched together: with a set larger than the caches
  * each lookup is a cache miss, and overlapping them is what makes dedup
@@ -899,6 +899,52 @@ group_commit(struct run *r, struct ex_echo *e, struct group *g)
 		mark_out(r);
 }
 
+/* -e reads as filter mode does, a chunk at a time, the keyer keying the
+ * next while one is fed: the JSON scan and SipHash would otherwise be a
+ * fifth of the main thread's work.  c[cur] is fed from; c[!cur] was read
+ * ahead, if ahead, from the input at hand, never waited for. */
+struct feed {
+	struct chunk *c; /* two */
+	int cur;         /* -1 before the first */
+	int ahead;
+	int more;        /* the input may give more */
+};
+
+/* The next chunk to feed from, its records counted in and their lookups
+ * begun: how many are good, 0 once the input gave its last (or bad
+ * input, reported at once).  It waits for input only if none was read
+ * ahead. */
+static int
+refill(struct run *r, struct keyer *k, struct feed *f, int *gonep)
+{
+	int i = f->cur < 0 ? 0 : !f->cur;
+	struct chunk *c = &f->c[i];
+
+	if (r->bad)
+		return 0;
+	if (!f->ahead) {
+		if (!f->more)
+			return 0;
+		f->more = take(r, c, CHUNK, 1, gonep);
+		keyer_give(k, c);
+	}
+	f->cur = i;
+	f->ahead = 0;
+	keyer_finish(k, c, &r->jbuf);
+	if (f->more && !c->why && ex_rd_at_hand(&r->in)) {
+		f->more = take(r, &f->c[!i], CHUNK, 0, gonep);
+		if ((f->ahead = f->c[!i].n || f->c[!i].why))
+			keyer_give(k, &f->c[!i]);
+	}
+	for (int j = 0; j < c->stop; j++) {
+		tally(r, &c->rec[j]);
+		if (j < AHEAD && c->rec[j].haskey)
+			ex_seen_prefetch(r->seen, c->rec[j].fp);
+	}
+	report(r, c);
+	return c->stop;
+}
+
 /* Feed records as they come, record each key when its record is
  * acknowledged, and write the record on after its group commit. */
 static void
@@ -909,10 +955,12 @@ echo(struct run *r)
 	struct ex_fpset flying; /* keys fed and not yet acknowledged */
 	struct group g = { 0 };
 	struct ex_flight *f;
-	struct chunk *ahead = chunks_new(1);
+	struct feed in = { chunks_new(2), -1, 0, 1 };
+	struct keyer k;
 	int in_eof = 0, left = 0, wi = 0, wn = 0, ev = 0, st;
 
 	ex_fpset_init(&flying);
+	keyer_start(&k, r);
 	/* at most -n records beyond the last commit: the command never runs
 	 * ahead of the disk, so a crash repeats at most a group, and with
 	 * -n 1 a record is fed only once the key before it is durable */
@@ -932,12 +980,12 @@ echo(struct run *r)
 			struct rec *x;
 
 			if (wi == wn) {
-				if (in_eof || !(ex_rd_ready(&r->in) ||
-				    (ev & EX_ACK_IN)))
+				if (in_eof || !(in.ahead ||
+				    ex_rd_ready(&r->in) || (ev & EX_ACK_IN)))
 					break;
 				ev &= ~EX_ACK_IN;
 				wi = 0;
-				if ((wn = fill(r, ahead, &left)) == 0) {
+				if ((wn = refill(r, &k, &in, &left)) == 0) {
 					in_eof = 1;
 					ex_ack_eof(&e.a);
 					break;
@@ -945,7 +993,9 @@ echo(struct run *r)
 			}
 			if (!ex_echo_may_feed(&e))
 				break;
-			x = &ahead->rec[wi++];
+			x = &in.c[in.cur].rec[wi++];
+			if (wi - 1 + AHEAD < wn && x[AHEAD].haskey)
+				ex_seen_prefetch(r->seen, x[AHEAD].fp);
 			/* Each drop is done once the records fed before it
 			 * are: the mark waits for them. */
 			if (x->drop) {
@@ -979,7 +1029,10 @@ echo(struct run *r)
 			if (ms < 0 || m < ms)
 				ms = m;
 		}
-		if (wi == wn && !in_eof && ex_rd_ready(&r->in))
+		/* more to feed at once (the burst ended mid-chunk): look,
+		 * do not wait */
+		if (wi < wn ? ex_echo_may_feed(&e) :
+		    !in_eof && (in.ahead || ex_rd_ready(&r->in)))
 			ms = 0;
 		ev = ex_echo_poll(&e, wi == wn && !in_eof ? r->in.fd : -1, ms);
 		while ((f = ex_ack_take(&e.a))) {
@@ -1025,7 +1078,8 @@ echo(struct run *r)
 		ex_diex(EXIT_FAILURE, "%s: exited 0 before the end of the input",
 		    o->cmd[0]);
 	ex_ack_free(&e.a);
-	chunks_free(ahead, 1);
+	keyer_stop(&k);
+	chunks_free(in.c, 2);
 	free(g.buf);
 	ex_fpset_free(&flying);
 }

@@ -617,6 +617,19 @@ crash_after_three() {
 	assert_output 999
 }
 
+@test "-e: more duplicates in a row than one pass of the loop takes never wait for -t" {
+	# dedup feeds and drops at most 1024 records between two polls; the
+	# rest of what it has read must not wait for an acknowledgement, a
+	# timer or more input (with -t 0 there is none: it waited for ever)
+	seq 0 2999 | tagit 0 >old
+	seq 0 3999 | tagit 0 >in
+	run -0 dedup -s seen <old
+	run -0 timeout 10 dedup -t 0 -e -n 10 -s seen -- cat <in
+	assert_output "$(sed -n '3001,$p' in)"
+	run -0 timeout 10 dedup -t 0 -e -n 10 -s seen -- cat <in
+	assert_output 3999
+}
+
 @test "-e -n 1: each record is fed only once the key before it is durable" {
 	printf 'a\nb\nc\nd\n' | tagit 0 >in
 	run -0 dedup -e -s seen -- sh -c 'while read -r l; do stat -c %s seen/journal >>sizes; echo ok; done' <in
