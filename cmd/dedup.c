@@ -1036,6 +1036,11 @@ echo(struct run *r)
 			ms = 0;
 		ev = ex_echo_poll(&e, wi == wn && !in_eof ? r->in.fd : -1, ms);
 		while ((f = ex_ack_take(&e.a))) {
+			const unsigned char *later = ex_ack_peek(&e.a, AHEAD);
+
+			/* its key is looked up once more when recorded */
+			if (later)
+				ex_seen_prefetch(r->seen, later);
 			ex_fpset_del(&flying, f->user);
 			acked(r, &g, f);
 			if (g.n == o->count)

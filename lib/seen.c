@@ -1289,6 +1289,8 @@ commit_shadow(struct ex_seen *s)
 	set_view(s);
 }
 
+#define STORE_AHEAD 16
+
 static void
 commit_journal(struct ex_seen *s)
 {
@@ -1305,10 +1307,15 @@ commit_journal(struct ex_seen *s)
 		ex_die(EXIT_IO, "write: %s", s->jpath);
 	ex_fsync(s->jfd, s->jpath);
 	stamp(s, c, now_ms(s));
-	/* Durable: only now may the mapped table hold them. */
+	/* Durable: only now may the mapped table hold them.  Each is a
+	 * cache miss in a big table: the loads of the next are begun. */
 	for (size_t i = 0; i < n; i++) {
 		uint64_t a, b, pos;
 
+		if (i + STORE_AHEAD < n) {
+			memcpy(&a, buf + 16 * (i + STORE_AHEAD), 8);
+			__builtin_prefetch(&c->slots[2 * (a & c->mask)], 1);
+		}
 		ex_fp_words(buf + 16 * i, &a, &b);
 		will_store(c, a);
 		if (ex_fptab_find(c->slots, c->mask, a, b, &pos))
