@@ -972,10 +972,10 @@ echo(struct run *r)
 	for (;;) {
 		int burst = 0, ms = -1;
 
-		/* Records are read a window ahead of what may be fed: their
-		 * lookups are prefetched together, and the end of the input
-		 * reaches the command even while the group is full (a command
-		 * may finish its last record only at EOF). */
+		/* Records are read a chunk ahead of what may be fed: their
+		 * lookups are prefetched AHEAD records ahead, and the end of
+		 * the input reaches the command even while the group is full
+		 * (a command may finish its last record only at EOF). */
 		while (burst++ < 1024 && !left) {
 			struct rec *x;
 
