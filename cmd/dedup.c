@@ -269,18 +269,18 @@ tally(struct run *r, const struct rec *rec)
 }
 
 /*
- * Filter mode reads ahead a chunk at a time: while the records of one
- * chunk are looked up, recorded and written, a thread of its own (the
- * keyer) computes the keys of the next, the JSON scan and SipHash being
- * half of dedup's work; once the main thread is done with its chunk it
- * helps, block by block, so that neither waits for the other long.  A
- * chunk holds only records at hand (ex_rd_at_hand: none waits for input
- * while another is in hand), so a live stream's records are handed on as
- * soon as without the keyer; records at hand are not only those in the
- * read buffer, or a chunk read from a file would stop at its end and the
- * main thread key most of the next one itself.  Bad input in a chunk ends it there: the records
- * before it are handled, then it is reported, and what was read after it
- * is never handled.
+ * Filter mode and -e read ahead a chunk at a time: while the records of
+ * one chunk are looked up, recorded and written (or fed), a thread of its
+ * own (the keyer) computes the keys of the next, the JSON scan and
+ * SipHash being half of dedup's work; once the main thread is done with
+ * its chunk it helps, block by block, so that neither waits for the other
+ * long.  A chunk holds only records at hand (ex_rd_at_hand: none waits
+ * for input while another is in hand), so a live stream's records are
+ * handed on as soon as without the keyer; records at hand are not only
+ * those in the read buffer, or a chunk read from a file would stop at its
+ * end and the main thread key most of the next one itself.  Bad input in
+ * a chunk ends it there: the records before it are handled, then it is
+ * reported, and what was read after it is never handled.
  */
 #define CHUNK 2048
 #define AHEAD 16 /* lookups prefetched ahead of the one made */

@@ -95,8 +95,10 @@ ex_rd_at_hand(struct ex_rd *r)
 	struct pollfd p = { .fd = r->fd, .events = POLLIN };
 	int n;
 
-	if (ex_rd_ready(r) || r->fd < 0)
-		return ex_rd_ready(r);
+	if (ex_rd_ready(r))
+		return 1;
+	if (r->fd < 0)
+		return 0;
 	while ((n = poll(&p, 1, 0)) < 0 && errno == EINTR)
 		;
 	if (n < 0)
