@@ -21,10 +21,10 @@
 #include <immintrin.h>
 #define EX_JSON_WIDE
 #endif
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "err.h"
 #include "json.h"
 
@@ -934,21 +934,10 @@ fast(const char *doc, size_t n, const char *name, size_t namelen,
 }
 
 #ifdef EX_JSON_WIDE
-/* Whether the CPU (and the kernel) have AVX-512BW; asked once, by
- * whichever thread comes first. */
 static int
 wide_ok(void)
 {
-	static atomic_int ok = -1;
-	int v = atomic_load_explicit(&ok, memory_order_relaxed);
-
-	if (v < 0) {
-		__builtin_cpu_init();
-		v = __builtin_cpu_supports("avx512f") &&
-		    __builtin_cpu_supports("avx512bw");
-		atomic_store_explicit(&ok, v, memory_order_relaxed);
-	}
-	return v;
+	return ex_cpu_has(EX_CPU_AVX512F | EX_CPU_AVX512BW);
 }
 
 /* The masks of the 64 bytes at p (those of the first k only), into

@@ -1,7 +1,7 @@
-#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "sip.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -9,19 +9,10 @@
 
 #define WIDE __attribute__((target("avx512f")))
 
-/* Asked once, by whichever thread comes first. */
 int
 ex_sip16_ok(void)
 {
-	static atomic_int ok = -1;
-	int v = atomic_load_explicit(&ok, memory_order_relaxed);
-
-	if (v < 0) {
-		__builtin_cpu_init();
-		v = __builtin_cpu_supports("avx512f") != 0;
-		atomic_store_explicit(&ok, v, memory_order_relaxed);
-	}
-	return v;
+	return ex_cpu_has(EX_CPU_AVX512F);
 }
 
 static uint64_t
