@@ -1058,13 +1058,14 @@ ex_seen_fps(const struct ex_seen *s, size_t n,
 
 		for (j = 1; j < EX_SIP_LANES; j++)
 			same &= len[i + j] / 8 == len[i] / 8;
-		if (same)
+		if (same) {
 			ex_sip16(s->secret, key + i, len + i, fp + i);
-		for (j = 0; j < EX_SIP_LANES; j++)
-			if (same)
+			for (j = 0; j < EX_SIP_LANES; j++)
 				nonzero(fp[i + j]);
-			else
-				ex_seen_fp(s, key[i + j], len[i + j], fp[i + j]);
+		} else
+			for (j = 0; j < EX_SIP_LANES; j++)
+				ex_seen_fp(s, key[i + j], len[i + j],
+				    fp[i + j]);
 	}
 	for (; i < n; i++)
 		ex_seen_fp(s, key[i], len[i], fp[i]);
