@@ -28,6 +28,7 @@ KAFKABIN = tests/kmock tests/kdrive
 endif
 ALL_CFLAGS = $(WARN) $(CFLAGS) -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -lz $(if $(KAFKABIN),-lrdkafka))
+LDLIBS  += -pthread
 
 TOOLS    = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
 LIBSRC   = $(wildcard lib/*.c)

@@ -1,6 +1,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,4 +208,167 @@ ex_remove(const char *path)
 	if (unlink(path) < 0 && errno != ENOENT)
 		ex_die(EXIT_IO, "unlink: %s", path);
 	ex_fsync_dir(path);
+}
+
+/* ---- the durable append in the background -------------------------------- */
+
+struct ex_bg {
+	pthread_t th;
+	int running;           /* th exists */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;     /* a job posted, a job done, or quit */
+	int busy;              /* a job is under way: posted, not yet seen done */
+	int posted, finished, quit;
+	int fd;
+	const void *buf;
+	size_t n;
+	const char *name;
+	void (*after)(void *); /* run once the fsync succeeded, or NULL */
+	void *arg;
+	int err;               /* errno of the failed call, or 0 */
+	const char *what;      /* "write" or "fsync" */
+	int wake[2];           /* a byte in it: a job finished */
+};
+
+/* The worker: one job at a time, the same write and fsync as ex_fsync's
+ * callers make, its outcome handed back rather than acted on here: only
+ * the main thread exits.  after runs only once the data is durable. */
+static void *
+bg_main(void *arg)
+{
+	struct ex_bg *b = arg;
+	const char *what;
+	int err;
+
+	pthread_mutex_lock(&b->mu);
+	for (;;) {
+		while (!b->posted && !b->quit)
+			pthread_cond_wait(&b->cv, &b->mu);
+		if (b->quit)
+			break;
+		b->posted = 0;
+		pthread_mutex_unlock(&b->mu);
+		what = NULL;
+		err = 0;
+		if (ex_writeall(b->fd, b->buf, b->n) < 0)
+			what = "write";
+		else if (fsync(b->fd) < 0)
+			what = "fsync";
+		if (what)
+			err = errno;
+		else if (b->after)
+			b->after(b->arg);
+		pthread_mutex_lock(&b->mu);
+		b->what = what;
+		b->err = err;
+		b->finished = 1;
+		pthread_cond_broadcast(&b->cv);
+		/* the pipe holds far more than the one byte it ever has */
+		(void)!write(b->wake[1], "", 1);
+	}
+	pthread_mutex_unlock(&b->mu);
+	return NULL;
+}
+
+struct ex_bg *
+ex_bg_new(void)
+{
+	struct ex_bg *b = ex_malloc(sizeof *b);
+
+	memset(b, 0, sizeof *b);
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->cv, NULL);
+	if (pipe2(b->wake, O_CLOEXEC | O_NONBLOCK) < 0)
+		ex_die(EXIT_FAILURE, "pipe");
+	return b;
+}
+
+static void
+bg_spawn(struct ex_bg *b)
+{
+	sigset_t all, old;
+	int e;
+
+	/* signals are the main thread's: its handlers stop the command */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	e = pthread_create(&b->th, NULL, bg_main, b);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e != 0) {
+		errno = e;
+		ex_die(EXIT_FAILURE, "pthread_create");
+	}
+	b->running = 1;
+}
+
+int
+ex_bg_done(struct ex_bg *b, int wait)
+{
+	char c;
+
+	if (!b->busy)
+		return 1;
+	pthread_mutex_lock(&b->mu);
+	while (wait && !b->finished)
+		pthread_cond_wait(&b->cv, &b->mu);
+	if (!b->finished) {
+		pthread_mutex_unlock(&b->mu);
+		return 0;
+	}
+	b->finished = 0;
+	b->busy = 0;
+	pthread_mutex_unlock(&b->mu);
+	while (read(b->wake[0], &c, 1) == 1)
+		;
+	if (b->what) {
+		errno = b->err;
+		ex_die(EXIT_IO, "%s: %s", b->what, b->name);
+	}
+	return 1;
+}
+
+void
+ex_bg_start(struct ex_bg *b, int fd, const void *buf, size_t n,
+    const char *name, void (*after)(void *), void *arg)
+{
+	ex_bg_done(b, 1);
+	if (!b->running)
+		bg_spawn(b);
+	pthread_mutex_lock(&b->mu);
+	b->fd = fd;
+	b->buf = buf;
+	b->n = n;
+	b->name = name;
+	b->after = after;
+	b->arg = arg;
+	b->posted = 1;
+	b->busy = 1;
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+}
+
+int
+ex_bg_fd(const struct ex_bg *b)
+{
+	return b->wake[0];
+}
+
+void
+ex_bg_free(struct ex_bg *b)
+{
+	if (!b)
+		return;
+	ex_bg_done(b, 1);
+	if (b->running) {
+		pthread_mutex_lock(&b->mu);
+		b->quit = 1;
+		pthread_cond_broadcast(&b->cv);
+		pthread_mutex_unlock(&b->mu);
+		pthread_join(b->th, NULL);
+	}
+	close(b->wake[0]);
+	close(b->wake[1]);
+	pthread_mutex_destroy(&b->mu);
+	pthread_cond_destroy(&b->cv);
+	free(b);
 }

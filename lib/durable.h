@@ -58,4 +58,28 @@ int ex_tmpfile(const char *path, char **tmp);
 void ex_install(int fd, const char *tmp, const char *path);
 void ex_remove(const char *path);
 
+/*
+ * A durable append that runs while the caller goes on: the group commit of
+ * a journal, overlapped with the work of the next group.  ex_bg_start
+ * hands buf[0..n) to a worker thread (made at the first start), which
+ * appends it to fd and fsyncs fd, and then, only if both succeeded, calls
+ * after(arg) (if not NULL), which must not exit; buf must stay untouched
+ * until the job is done.  At most one is under way: a start waits for the
+ * one before.  ex_bg_done returns 1 once the job under way (if any) is
+ * over, waiting for it if wait is set, else 0 while it is not; a failed
+ * write or fsync dies 74 there, in the caller's thread, naming the
+ * operation and name, as ex_fsync would: nothing is retried.  ex_bg_fd
+ * is readable while a finished job waits for ex_bg_done to see it, for a
+ * caller that polls.  ex_bg_free waits for the job under way and ends the
+ * worker.  The worker blocks every signal: they stay the caller's.
+ */
+struct ex_bg;
+
+struct ex_bg *ex_bg_new(void);
+void ex_bg_start(struct ex_bg *b, int fd, const void *buf, size_t n,
+    const char *name, void (*after)(void *), void *arg);
+int ex_bg_done(struct ex_bg *b, int wait);
+int ex_bg_fd(const struct ex_bg *b);
+void ex_bg_free(struct ex_bg *b);
+
 #endif
