@@ -72,6 +72,11 @@ struct ex_seen {
 	size_t ntab;
 	struct tab *shadow;      /* growth under way: current + pending */
 	struct ex_fpset pend;    /* pending keys, when no shadow */
+	struct ex_fpset fly;     /* a group commit under way: its keys */
+	unsigned char *flybuf;   /* ... as appended to the journal, or NULL */
+	size_t flyn;             /* ... how many */
+	uint64_t flynew;         /* ... how many the worker stored as new */
+	struct ex_bg *bg;        /* the worker that appends and fsyncs them */
 	uint64_t jrecs;          /* records in the journal */
 	uint64_t jmax;           /* more, and a checkpoint empties it */
 	int64_t window;          /* ms; 0: forget nothing */
@@ -934,6 +939,7 @@ ex_seen_open(const char *path, int lockflags)
 	free(ids);
 	open_journal(s);
 	ex_fpset_init(&s->pend);
+	ex_fpset_init(&s->fly);
 	set_view(s);
 	return s;
 }
@@ -1101,7 +1107,8 @@ ex_seen_has(const struct ex_seen *s, const unsigned char *fp)
 
 	ex_fp_words(fp, &a, &b);
 	return ex_fptab_find(s->view[0].slots, s->view[0].mask, a, b, &pos) ||
-	    in_older(s, a, b) || ex_fpset_has(&s->pend, fp);
+	    in_older(s, a, b) || ex_fpset_has(&s->pend, fp) ||
+	    ex_fpset_has(&s->fly, fp);
 }
 
 /* The shadow of the current slice, or a bigger one of the shadow: a new
@@ -1164,6 +1171,8 @@ bigger(const struct ex_seen *s, unsigned log2, uint64_t n)
 	return log2;
 }
 
+static int fly_finish(struct ex_seen *s, int wait);
+
 /* ex_seen_add, older slices looked in if older. */
 static int
 add(struct ex_seen *s, const unsigned char *fp, int older)
@@ -1186,10 +1195,13 @@ add(struct ex_seen *s, const unsigned char *fp, int older)
 			shadow(s, t, bigger(s, t->log2 + 1, t->count));
 		return 1;
 	}
-	if (!ex_fpset_add(&s->pend, fp))
+	if (ex_fpset_has(&s->fly, fp) || !ex_fpset_add(&s->pend, fp))
 		return 0;
-	if (c->count + s->pend.n > MAXLOAD(c->mask + 1)) {
+	if (c->count + s->fly.n + s->pend.n > MAXLOAD(c->mask + 1)) {
 		unsigned log2 = c->log2;
+
+		/* the group under way first: its keys are in c from now */
+		fly_finish(s, 1);
 
 		while (c->count + s->pend.n > MAXLOAD((uint64_t)1 << log2))
 			log2++;
@@ -1247,7 +1259,8 @@ ex_seen_count(const struct ex_seen *s)
 size_t
 ex_seen_pending(const struct ex_seen *s)
 {
-	return s->pend.n + (s->shadow ? s->shadow->count - cur(s)->count : 0);
+	return s->pend.n + s->fly.n +
+	    (s->shadow ? s->shadow->count - cur(s)->count : 0);
 }
 
 size_t
@@ -1290,53 +1303,167 @@ commit_shadow(struct ex_seen *s)
 	set_view(s);
 }
 
-#define STORE_AHEAD 16
-
-static void
-commit_journal(struct ex_seen *s)
+/* The pending keys as the journal records them, n of them. */
+static unsigned char *
+journal_recs(const struct ex_seen *s, size_t *n)
 {
-	struct tab *c = cur(s);
-	size_t n = s->pend.n, k = 0;
-	unsigned char *buf = ex_malloc(n * 16);
+	unsigned char *buf = ex_malloc(s->pend.n * 16 + 1);
+	size_t k = 0;
 
 	for (size_t i = 0; i < s->pend.cap; i++)
 		if (s->pend.slot[2 * i] | s->pend.slot[2 * i + 1]) {
 			memcpy(buf + 16 * k, &s->pend.slot[2 * i], 16);
 			k++;
 		}
-	if (ex_writeall(s->jfd, buf, n * 16) < 0)
-		ex_die(EXIT_IO, "write: %s", s->jpath);
-	ex_fsync(s->jfd, s->jpath);
-	stamp(s, c, now_ms(s));
-	/* Durable: only now may the mapped table hold them.  Each is a
-	 * cache miss in a big table: the loads of the next are begun. */
+	*n = k;
+	return buf;
+}
+
+/* Before n keys go into the current slice: a table its header says is
+ * emptier than it is (a damaged set) must not fill up under them. */
+static void
+room(const struct ex_seen *s, size_t n)
+{
+	const struct tab *c = cur(s);
+
+	if (c->count + n >= c->mask)
+		ex_diex(EXIT_DATA, "%s: table full", c->path);
+}
+
+/*
+ * Insert the n keys of buf, durable in the journal, into t's mapped
+ * table; how many were not there.  Run by the worker of a group commit
+ * under way (ex_seen_commit_start) while the caller looks keys up in the
+ * same table: each word is stored whole (an atomic store), and a lookup
+ * that meets a slot being filled sees it empty or holding another key,
+ * both right, since the key going into it is in fly until the commit is
+ * done, and every key already in the table sits in a probe chain with no
+ * empty slot before it (inserts only fill empty slots).
+ */
+#define STORE_AHEAD 8
+
+static uint64_t
+store(struct tab *t, const unsigned char *buf, size_t n)
+{
+	uint64_t k = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		uint64_t a, b, pos;
 
+		/* each key a cache miss: overlap them */
 		if (i + STORE_AHEAD < n) {
 			memcpy(&a, buf + 16 * (i + STORE_AHEAD), 8);
-			__builtin_prefetch(&c->slots[2 * (a & c->mask)], 1);
+			__builtin_prefetch(&t->slots[2 * (a & t->mask)], 1);
 		}
 		ex_fp_words(buf + 16 * i, &a, &b);
-		will_store(c, a);
-		if (ex_fptab_find(c->slots, c->mask, a, b, &pos))
+		will_store(t, a);
+		if (ex_fptab_find(t->slots, t->mask, a, b, &pos))
 			continue;
-		if (c->count + 1 > c->mask)
-			ex_diex(EXIT_DATA, "%s: table full", c->path);
-		c->slots[2 * pos] = a;
-		c->slots[2 * pos + 1] = b;
-		c->count++;
+		__atomic_store_n(&t->slots[2 * pos + 1], b, __ATOMIC_RELAXED);
+		__atomic_store_n(&t->slots[2 * pos], a, __ATOMIC_RELAXED);
+		k++;
 	}
-	free(buf);
+	return k;
+}
+
+/* The n keys, k of them new, reached the journal's disk and the table. */
+static void
+durable(struct ex_seen *s, size_t n, uint64_t k)
+{
+	struct tab *c = cur(s);
+
+	stamp(s, c, now_ms(s));
+	c->count += k;
 	s->jrecs += n;
-	ex_fpset_clear(&s->pend);
 	if (s->jrecs > s->jmax)
 		checkpoint(s);
+}
+
+static void
+commit_journal(struct ex_seen *s)
+{
+	size_t n;
+	unsigned char *buf = journal_recs(s, &n);
+
+	room(s, n);
+	if (ex_writeall(s->jfd, buf, n * 16) < 0)
+		ex_die(EXIT_IO, "write: %s", s->jpath);
+	ex_fsync(s->jfd, s->jpath);
+	ex_fpset_clear(&s->pend);
+	/* Durable: only now may the mapped table hold them. */
+	durable(s, n, store(cur(s), buf, n));
+	free(buf);
+}
+
+/* The worker's part of a group commit, once its keys are durable. */
+static void
+fly_store(void *arg)
+{
+	struct ex_seen *s = arg;
+
+	s->flynew = store(cur(s), s->flybuf, s->flyn);
+}
+
+/*
+ * The group commit under way, if any: 1 once it is done (its keys
+ * durable and in the current slice), waiting for its fsync if wait, or 0
+ * while the fsync runs.  Until it is done its keys are looked up in fly,
+ * and nothing else touches the journal: the worker appends to it.
+ */
+static int
+fly_finish(struct ex_seen *s, int wait)
+{
+	if (!s->flybuf)
+		return 1;
+	if (!ex_bg_done(s->bg, wait))
+		return 0;
+	ex_fpset_clear(&s->fly);
+	durable(s, s->flyn, s->flynew);
+	free(s->flybuf);
+	s->flybuf = NULL;
+	return 1;
+}
+
+void
+ex_seen_commit_start(struct ex_seen *s)
+{
+	struct ex_fpset t;
+
+	fly_finish(s, 1);
+	/* a growth's commit renames a whole table, and a window's commit
+	 * may start or drop slices after it: both made at once */
+	if (s->shadow || s->window || s->pend.n == 0) {
+		ex_seen_commit(s);
+		return;
+	}
+	s->flybuf = journal_recs(s, &s->flyn);
+	room(s, s->flyn);
+	t = s->fly; /* empty */
+	s->fly = s->pend;
+	s->pend = t;
+	s->flynew = 0;
+	if (!s->bg)
+		s->bg = ex_bg_new();
+	ex_bg_start(s->bg, s->jfd, s->flybuf, s->flyn * 16, s->jpath,
+	    fly_store, s);
+}
+
+int
+ex_seen_commit_done(struct ex_seen *s, int wait)
+{
+	return fly_finish(s, wait);
+}
+
+int
+ex_seen_commit_fd(const struct ex_seen *s)
+{
+	return s->bg ? ex_bg_fd(s->bg) : -1;
 }
 
 void
 ex_seen_commit(struct ex_seen *s)
 {
+	fly_finish(s, 1);
 	if (s->shadow)
 		commit_shadow(s);
 	else if (s->pend.n)
@@ -1349,6 +1476,9 @@ ex_seen_commit(struct ex_seen *s)
 void
 ex_seen_close(struct ex_seen *s)
 {
+	/* a group commit under way was asked for: it ends */
+	fly_finish(s, 1);
+	ex_bg_free(s->bg);
 	if (s->shadow) { /* uncommitted: never part of the set */
 		if (s->shadow->tmp)
 			unlink(s->shadow->tmp);
@@ -1363,6 +1493,7 @@ ex_seen_close(struct ex_seen *s)
 	close(s->dirfd);
 	close(s->lockfd);
 	ex_fpset_free(&s->pend);
+	ex_fpset_free(&s->fly);
 	free(s->tab);
 	free(s->view);
 	free(s->path);

@@ -49,7 +49,12 @@
  * record lost.  ex_seen_commit makes the pending keys durable in one of
  * two ways:
  *   - Journal: append them to SEEN/journal and fsync it; only then insert
- *     them into the current slice's mapped table.  So at every instant the
+ *     them into the current slice's mapped table (for a commit started
+ *     with ex_seen_commit_start, both in a thread of their own while the
+ *     caller looks keys up in that table: each slot word is stored whole,
+ *     and a lookup that meets a slot being filled sees it empty or holding
+ *     another key, both right, since the key going in is still looked up
+ *     in memory until the commit is done).  So at every instant the
  *     table on disk holds the keys of its last checkpoint plus some subset
  *     of the keys in the journal (inserts only fill empty slots, so no
  *     checkpointed key's probe chain is ever broken), and the journal holds
@@ -187,6 +192,32 @@ int ex_seen_unadd(struct ex_seen *s, const unsigned char *fp);
 
 /* Make the pending keys durable (a group commit); dies 74 on failure. */
 void ex_seen_commit(struct ex_seen *s);
+
+/*
+ * The same, overlapped with the caller's work: the pending keys become a
+ * group whose journal append and fsync run in a thread (durable.h, ex_bg)
+ * while the caller goes on looking keys up and adding them, which are the
+ * next group's.  Once the fsync returned, the same thread inserts the
+ * group's keys into the current slice's mapped table (see Durability);
+ * until ex_seen_commit_done returns 1 they are found (ex_seen_has,
+ * ex_seen_add) as pending ones are, but are not committed.  One group at
+ * a time: a start, ex_seen_commit, a growth and ex_seen_close first wait
+ * for the one under way.  A commit that grows a table (a rename of the
+ * whole slice), a checkpoint, and every commit of a set with a window
+ * (ex_seen_window: it may start and drop slices) are made at once, in the
+ * caller's thread, as ex_seen_commit makes them.
+ */
+void ex_seen_commit_start(struct ex_seen *s);
+
+/* 1 once no group commit is under way (every key of the last start is
+ * durable), waiting for it if wait; 0 while it runs.  Dies 74 if its write
+ * or fsync failed. */
+int ex_seen_commit_done(struct ex_seen *s, int wait);
+
+/* A descriptor readable once the group under way is done (until
+ * ex_seen_commit_done sees it), for a caller that polls; -1 before the
+ * first ex_seen_commit_start. */
+int ex_seen_commit_fd(const struct ex_seen *s);
 
 /* Keys committed (in every slice held), keys pending, slices held. */
 uint64_t ex_seen_count(const struct ex_seen *s);

@@ -1,6 +1,7 @@
 /*
  * seen_test — lib/seen.c and lib/fpset.c through their interfaces: keys
  * pending until committed, committed keys found again after a reopen,
+ * group commits overlapped with the next group's adds,
  * growth inside a batch and across runs, an uncommitted batch leaving
  * nothing behind, the window's slices on a clock set by EXACTLY_NOW, and
  * the in-memory set against a plain reference under random adds and
@@ -101,6 +102,61 @@ pending_then_committed(void)
 	CHECK_U64(ex_seen_count(s), 100);
 	CHECK_U64(held(s, 0, 100), 100);
 	CHECK_U64(held(s, 100, 150), 0);
+	ex_seen_close(s);
+	rmset();
+}
+
+/* Group commits overlapped with more adds (ex_seen_commit_start): the
+ * keys of the group under way are found and not added again, but are not
+ * committed until it is done; the next group's keys are pending; a
+ * growth while a group is under way, checkpoints after many groups
+ * (past EX_SEEN_JOURNAL_MAX keys), and a reopen find every key once. */
+static void
+overlapped(void)
+{
+	struct ex_seen *s = ex_seen_open(set, 0);
+	unsigned char fp[EX_KEY_FP];
+	unsigned lo = 0;
+
+	add_range(s, 0, 100);
+	ex_seen_commit_start(s);
+	CHECK_U64(ex_seen_count(s), 0);
+	CHECK_U64(ex_seen_pending(s), 100);
+	CHECK_U64(held(s, 0, 100), 100);
+	for (unsigned i = 0; i < 100; i++) {
+		fp_of(s, i, fp);
+		CHECK(ex_seen_add(s, fp) == 0);
+		CHECK(ex_seen_unadd(s, fp) == 0); /* not pending: under way */
+	}
+	add_range(s, 100, 150);
+	CHECK(ex_seen_commit_done(s, 1) == 1);
+	CHECK(ex_seen_commit_fd(s) >= 0);
+	CHECK_U64(ex_seen_count(s), 100);
+	CHECK_U64(ex_seen_pending(s), 50);
+	/* more groups than a journal holds, each started behind the last,
+	 * and growths (from 1024 slots) while one is under way */
+	for (lo = 150; lo < 150 + 70000; lo += 700) {
+		ex_seen_commit_start(s);
+		add_range(s, lo, lo + 700);
+		if (lo % 1400 == 150)
+			CHECK(ex_seen_commit_done(s, 1) == 1);
+	}
+	CHECK_U64(held(s, 0, lo), lo);
+	ex_seen_commit(s);
+	CHECK_U64(ex_seen_pending(s), 0);
+	CHECK_U64(ex_seen_count(s), lo);
+	CHECK_U64(held(s, lo, lo + 100), 0);
+	/* a group under way at close is made durable; pending keys are not */
+	ex_seen_commit_start(s);
+	CHECK(ex_seen_commit_done(s, 1) == 1);
+	add_range(s, lo, lo + 10);
+	ex_seen_commit_start(s);
+	add_range(s, lo + 10, lo + 20);
+	ex_seen_close(s);
+	s = ex_seen_open(set, 0);
+	CHECK_U64(ex_seen_count(s), lo + 10);
+	CHECK_U64(held(s, 0, lo + 10), lo + 10);
+	CHECK_U64(held(s, lo + 10, lo + 20), 0);
 	ex_seen_close(s);
 	rmset();
 }
@@ -373,6 +429,7 @@ main(void)
 		abort();
 	snprintf(set, sizeof set, "%s/set", dir);
 	pending_then_committed();
+	overlapped();
 	growth(0);
 	growth(1);
 	unadd(0);
