@@ -881,12 +881,12 @@ mark_ready(const struct run *r, const struct ex_echo *e)
 	return r->mk_have && e->a.fed == r->mk_fed && e->done == e->a.fed;
 }
 
-/* Keys first: a record on stdout is one whose key is durable.  Then the
- * mark, if it became true: at most one a group. */
+/* A group whose keys are durable: its records on stdout, the feed window
+ * moves past them, and then the mark, if it became true: at most one a
+ * group. */
 static void
-group_commit(struct run *r, struct ex_echo *e, struct group *g)
+group_out(struct run *r, struct ex_echo *e, struct group *g)
 {
-	ex_seen_commit(r->seen);
 	ex_out_write(&r->out, g->buf, g->len);
 	if (g->n) {
 		r->out_any = 1;
@@ -945,6 +945,50 @@ refill(struct run *r, struct keyer *k, struct feed *f, int *gonep)
 	return c->stop;
 }
 
+/* Keys first: a record on stdout is one whose key is durable. */
+static void
+group_commit(struct run *r, struct ex_echo *e, struct group *g)
+{
+	ex_seen_commit(r->seen);
+	group_out(r, e, g);
+}
+
+/* The acknowledgements that close a group of -n count when the groups
+ * overlap: half of it, rounded up. */
+static uint64_t
+half(uint64_t count)
+{
+	return count - count / 2;
+}
+
+/*
+ * With -n 2 or more (and no -W), the keys of one group are made durable
+ * while the next is fed and acknowledged (ex_seen_commit_start): gf is
+ * the group under way, written on once it is durable, and g is started in
+ * its place once it holds half of -n (or -t cut it) and the disk is free.
+ * The feed window still counts only durable groups as done, so the two
+ * together are at most -n records fed beyond the last durable group.
+ */
+static void
+groups(struct run *r, struct ex_echo *e, struct group *g, struct group *gf,
+    int cut)
+{
+	struct group t;
+
+	/* twice when a commit was made at once (a table's growth) */
+	for (;;) {
+		if (gf->n && ex_seen_commit_done(r->seen, 0))
+			group_out(r, e, gf);
+		if (gf->n || g->n == 0 || (!cut && g->n < half(r->o->count)))
+			return;
+		ex_seen_commit_start(r->seen);
+		e->a.wake = ex_seen_commit_fd(r->seen);
+		t = *gf;
+		*gf = *g;
+		*g = t;
+	}
+}
+
 /* Feed records as they come, record each key when its record is
  * acknowledged, and write the record on after its group commit. */
 static void
@@ -953,7 +997,10 @@ echo(struct run *r)
 	const struct opts *o = r->o;
 	struct ex_echo e;
 	struct ex_fpset flying; /* keys fed and not yet acknowledged */
-	struct group g = { 0 };
+	struct group g = { 0 }, gf = { 0 };
+	/* with -W a commit may start or drop slices, made at once (seen.h):
+	 * groups of -n, each durable before more is fed, as with -n 1 */
+	int overlap = o->count >= 2 && !o->window;
 	struct ex_flight *f;
 	struct feed in = { chunks_new(2), -1, 0, 1 };
 	struct keyer k;
@@ -1018,7 +1065,8 @@ echo(struct run *r)
 			f = ex_ack_send(&e.a, x->off, x->payload, x->len);
 			memcpy(f->user, x->fp, EX_KEY_FP);
 		}
-		if (g.n && o->ms)
+		/* behind a group under way, g waits for its end (a wake) */
+		if (g.n && o->ms && !gf.n)
 			ms = (int)(g.deadline > ex_now_ms() ?
 			    g.deadline - ex_now_ms() : 0);
 		/* drops alone, with no group to ride on: -t after the first */
@@ -1043,10 +1091,16 @@ echo(struct run *r)
 				ex_seen_prefetch(r->seen, later);
 			ex_fpset_del(&flying, f->user);
 			acked(r, &g, f);
-			if (g.n == o->count)
+			if (!overlap && g.n == o->count)
 				group_commit(r, &e, &g);
+			/* a burst of acknowledgements is cut where a group
+			 * ends, or the next group would have none to feed */
+			else if (overlap && g.n == half(o->count))
+				groups(r, &e, &g, &gf, 0);
 		}
-		if (g.n && ex_now_ms() >= g.deadline)
+		if (overlap)
+			groups(r, &e, &g, &gf, g.n && ex_now_ms() >= g.deadline);
+		else if (g.n && ex_now_ms() >= g.deadline)
 			group_commit(r, &e, &g);
 		if (mark_ready(r, &e) && o->ms &&
 		    ex_now_ms() >= r->mk_since + o->ms)
@@ -1064,6 +1118,8 @@ echo(struct run *r)
 	st = ex_ack_wait(&e.a);
 	while ((f = ex_ack_take(&e.a)))
 		acked(r, &g, f);
+	if (gf.n && ex_seen_commit_done(r->seen, 1))
+		group_out(r, &e, &gf);
 	group_commit(r, &e, &g);
 	if (ex_out_flush(&r->out) < 0)
 		left = 1;
@@ -1086,6 +1142,7 @@ echo(struct run *r)
 	keyer_stop(&k);
 	chunks_free(in.c, 2);
 	free(g.buf);
+	free(gf.buf);
 	ex_fpset_free(&flying);
 }
 

@@ -86,6 +86,7 @@ ex_ack_start(struct ex_ack *a, char *const argv[], int tagged)
 	a->fed = a->acked = 0;
 	a->wstatus = 0;
 	a->watch = -1;
+	a->wake = -1;
 	a->tagged = tagged;
 	a->p = p;
 }
@@ -342,14 +343,14 @@ drain(struct ex_ack *a)
 }
 
 /* One poll(2) over the command's pipes, in_fd and the watched descriptor.
- * Returns 1 if in_fd is readable, 0 if not, -1 if there was nothing to
- * wait for. */
+ * Returns 1 if in_fd is readable, 2 if a->wake is (3: both), 0 if
+ * neither, -1 if there was nothing to wait for. */
 static int
 step(struct ex_ack *a, int in_fd, int ms)
 {
 	struct ex_ack_impl *p = a->p;
-	struct pollfd pf[4];
-	int n = 0, iw = -1, ir = -1, ii = -1, iv = -1, r;
+	struct pollfd pf[5];
+	int n = 0, iw = -1, ir = -1, ii = -1, iv = -1, ik = -1, r;
 
 	if (p->to >= 0 && p->pending > 0) {
 		pf[iw = n++] = (struct pollfd){ .fd = p->to, .events = POLLOUT };
@@ -358,6 +359,8 @@ step(struct ex_ack *a, int in_fd, int ms)
 		pf[ir = n++] = (struct pollfd){ .fd = p->from, .events = POLLIN };
 	if (in_fd >= 0)
 		pf[ii = n++] = (struct pollfd){ .fd = in_fd, .events = POLLIN };
+	if (a->wake >= 0)
+		pf[ik = n++] = (struct pollfd){ .fd = a->wake, .events = POLLIN };
 	if (n == 0)
 		return -1;
 	/* no events asked: a pipe whose reader left says POLLERR anyway */
@@ -378,7 +381,8 @@ step(struct ex_ack *a, int in_fd, int ms)
 		a->watch = -1; /* not open: nothing to watch */
 	else if (iv >= 0 && pf[iv].revents & (POLLERR | POLLHUP))
 		p->gone = 1;
-	return ii >= 0 && pf[ii].revents;
+	return (ii >= 0 && pf[ii].revents ? 1 : 0) |
+	    (ik >= 0 && pf[ik].revents ? 2 : 0);
 }
 
 /* What the caller should hear about at once. */
@@ -418,8 +422,10 @@ ex_ack_poll(struct ex_ack *a, int in_fd, int ms)
 			wait = 0;
 		r = step(a, in_fd, wait);
 		bits = news(a, waseof, wasfull);
-		if (r > 0)
+		if (r > 0 && (r & 1))
 			bits |= EX_ACK_IN;
+		if (r > 0 && (r & 2))
+			bits |= EX_ACK_WAKE;
 		if (r != 0 || wait == 0 || (bits & 16))
 			return bits & ~16;
 		if (ms > 0 && ex_now_ms() >= deadline)
@@ -481,6 +487,7 @@ int
 ex_ack_wait(struct ex_ack *a)
 {
 	ex_ack_eof(a);
+	a->wake = -1; /* only the command's end is waited for now */
 	while (step(a, -1, -1) >= 0)
 		;
 	return ex_child_wait(a->pid, &a->wstatus);

@@ -50,6 +50,8 @@ struct ex_ack {
 	int wstatus;             /* the command's wait status, after ex_ack_wait */
 	int watch;               /* -1, or a descriptor (our stdout) whose reader
 	                          * leaving ex_ack_poll reports: EX_ACK_GONE */
+	int wake;                /* -1, or a descriptor whose readability ends
+	                          * ex_ack_poll's wait: EX_ACK_WAKE */
 	struct ex_ack_impl *p;   /* queues and buffers, private to ack.c */
 };
 
@@ -58,6 +60,7 @@ struct ex_ack {
 #define EX_ACK_READY 2 /* ex_ack_take has a record to hand out */
 #define EX_ACK_EOF   4 /* the command closed its stdout */
 #define EX_ACK_GONE  8 /* the reader of a->watch went away */
+#define EX_ACK_WAKE 32 /* a->wake is readable */
 
 void ex_ack_start(struct ex_ack *a, char *const argv[], int tagged);
 
