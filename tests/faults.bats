@@ -409,3 +409,46 @@ dedup_check() {
 	sweep dedup open write pwrite fsync rename mkdir mmap ftruncate close
 	[ "$(cat faults.count)" -ge 60 ]
 }
+
+# --- dedup -e: the group commit's fsync in its own thread -------------------
+
+@test "dedup -e: a failed journal write or fsync of an overlapped group is 74, and nothing past it is written" {
+	seq 0 999 | awk '{ printf "{\"click_id\":\"c%d\"}\n", $1 }' >log
+	logcat log >tagged
+	# the calls of a clean run: the set's creation, then a journal write
+	# and fsync for each group of 50 (-n 100 halved), made by the thread
+	rm -rf st && mkdir st
+	faulty fsync 0
+	"${F[@]}" dedup -e -n 100 -s st/seen -k click_id -- cat <tagged >out
+	cmp -s out tagged
+	tested=0
+	for op in write fsync; do
+		rm -f calls
+		rm -rf st && mkdir st
+		faulty "$op" 0
+		"${F[@]}" dedup -e -n 100 -s st/seen -k click_id -- cat <tagged >/dev/null
+		n=$(grep -c "	$BATS_TEST_TMPDIR/st/seen/journal\$" calls)
+		[ "$n" -ge 10 ]
+		# the 4th, 8th, ... such call: each a group's, never the first
+		local at
+		for ((at = 4; at <= n; at += 4)); do
+			nth=$(grep -n "	$BATS_TEST_TMPDIR/st/seen/journal\$" calls |
+			    sed -n "${at}p" | cut -d: -f1)
+			rm -rf st fired && mkdir st
+			faulty "$op" "$nth"
+			run --separate-stderr "${F[@]}" dedup -e -n 100 -s st/seen -k click_id -- cat <tagged
+			assert_equal "$status" 74
+			assert_equal "$stderr" "dedup: $op: st/seen/journal: Input/output error"
+			# what was written is whole groups of the input, in order,
+			# and every one of their keys is durable: a rerun drops them
+			printf '%s\n' "$output" >got
+			k=$(wc -l <got)
+			[ $((k % 50)) = 0 ] || fail "$op call $nth: $k records written"
+			cmp -s got <(head -n "$k" tagged) || fail "$op call $nth: not a prefix"
+			dedup -s st/seen -k click_id <got >again
+			[ ! -s again ] || fail "$op call $nth: $(wc -l <again) records written before their keys were durable"
+			tested=$((tested + 1))
+		done
+	done
+	[ "$tested" -ge 4 ]
+}
