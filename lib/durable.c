@@ -261,7 +261,7 @@ bg_main(void *arg)
 		pthread_mutex_lock(&b->mu);
 		b->what = what;
 		b->err = err;
-		b->finished = 1;
+		__atomic_store_n(&b->finished, 1, __ATOMIC_RELEASE);
 		pthread_cond_broadcast(&b->cv);
 		/* the pipe holds far more than the one byte it ever has */
 		(void)!write(b->wake[1], "", 1);
@@ -308,18 +308,18 @@ ex_bg_done(struct ex_bg *b, int wait)
 
 	if (!b->busy)
 		return 1;
-	pthread_mutex_lock(&b->mu);
-	while (wait && !b->finished)
-		pthread_cond_wait(&b->cv, &b->mu);
-	if (!b->finished) {
-		pthread_mutex_unlock(&b->mu);
+	/* asked between every two polls: no lock taken while it runs */
+	if (!wait && !__atomic_load_n(&b->finished, __ATOMIC_ACQUIRE))
 		return 0;
-	}
-	b->finished = 0;
+	pthread_mutex_lock(&b->mu);
+	while (!__atomic_load_n(&b->finished, __ATOMIC_ACQUIRE))
+		pthread_cond_wait(&b->cv, &b->mu);
+	__atomic_store_n(&b->finished, 0, __ATOMIC_RELAXED);
 	b->busy = 0;
 	pthread_mutex_unlock(&b->mu);
-	while (read(b->wake[0], &c, 1) == 1)
-		;
+	/* the one byte of this job; the worker writes it before it can
+	 * take the next */
+	(void)!read(b->wake[0], &c, 1);
 	if (b->what) {
 		errno = b->err;
 		ex_die(EXIT_IO, "%s: %s", b->what, b->name);
