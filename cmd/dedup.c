@@ -855,8 +855,9 @@ acked(struct run *r, struct group *g, struct ex_flight *f)
 	static const unsigned char nokey[EX_KEY_FP];
 	size_t need = g->len + EX_TAG_MAX + f->len + 1;
 
+	/* absent when fed, and its twins held back since */
 	if (memcmp(f->user, nokey, EX_KEY_FP) != 0)
-		ex_seen_add(r->seen, f->user);
+		ex_seen_add_new(r->seen, f->user);
 	if (need > g->cap) {
 		g->cap = 2 * need;
 		g->buf = ex_realloc(g->buf, g->cap);
@@ -1084,11 +1085,6 @@ echo(struct run *r)
 			ms = 0;
 		ev = ex_echo_poll(&e, wi == wn && !in_eof ? r->in.fd : -1, ms);
 		while ((f = ex_ack_take(&e.a))) {
-			const unsigned char *later = ex_ack_peek(&e.a, AHEAD);
-
-			/* its key is looked up once more when recorded */
-			if (later)
-				ex_seen_prefetch(r->seen, later);
 			ex_fpset_del(&flying, f->user);
 			acked(r, &g, f);
 			if (!overlap && g.n == o->count)

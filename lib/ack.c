@@ -461,18 +461,6 @@ ex_ack_take(struct ex_ack *a)
 	return &p->out.f;
 }
 
-const unsigned char *
-ex_ack_peek(const struct ex_ack *a, size_t i)
-{
-	const struct ex_ack_impl *p = a->p;
-	const struct slot *s;
-
-	if (i >= p->rcount)
-		return NULL;
-	s = &p->ring[(p->rhead + i) & (p->rcap - 1)];
-	return s->f.mark ? NULL : s->f.user;
-}
-
 void
 ex_ack_eof(struct ex_ack *a)
 {

@@ -86,11 +86,6 @@ int ex_ack_poll(struct ex_ack *a, int in_fd, int ms);
  * ex_ack_take. */
 struct ex_flight *ex_ack_take(struct ex_ack *a);
 
-/* The user bytes of the record i places behind the one ex_ack_take hands
- * out next, or NULL: for a caller that starts loading what it will need
- * for it. */
-const unsigned char *ex_ack_peek(const struct ex_ack *a, size_t i);
-
 /* No more records: close the command's stdin once all queued bytes have
  * been written (or the command stopped reading). */
 void ex_ack_eof(struct ex_ack *a);

@@ -1173,16 +1173,21 @@ bigger(const struct ex_seen *s, unsigned log2, uint64_t n)
 
 static int fly_finish(struct ex_seen *s, int wait);
 
-/* ex_seen_add, older slices looked in if older. */
+/* How far add looks for a key before it adds it: in every slice, in the
+ * newest only, or nowhere it need not (a growth under way still finds
+ * the key's slot in its table). */
+enum look { LOOK_ALL, LOOK_NEWEST, LOOK_NONE };
+
 static int
-add(struct ex_seen *s, const unsigned char *fp, int older)
+add(struct ex_seen *s, const unsigned char *fp, enum look look)
 {
 	struct tab *c = cur(s), *t = s->shadow;
 	uint64_t a, b, pos;
 
 	ex_fp_words(fp, &a, &b);
-	if (ex_fptab_find(s->view[0].slots, s->view[0].mask, a, b, &pos) ||
-	    (older && in_older(s, a, b)))
+	if ((t || look != LOOK_NONE) &&
+	    (ex_fptab_find(s->view[0].slots, s->view[0].mask, a, b, &pos) ||
+	    (look == LOOK_ALL && in_older(s, a, b))))
 		return 0;
 	if (t) {
 		t->slots[2 * pos] = a;
@@ -1195,7 +1200,8 @@ add(struct ex_seen *s, const unsigned char *fp, int older)
 			shadow(s, t, bigger(s, t->log2 + 1, t->count));
 		return 1;
 	}
-	if (ex_fpset_has(&s->fly, fp) || !ex_fpset_add(&s->pend, fp))
+	if ((look != LOOK_NONE && ex_fpset_has(&s->fly, fp)) ||
+	    !ex_fpset_add(&s->pend, fp))
 		return 0;
 	if (c->count + s->fly.n + s->pend.n > MAXLOAD(c->mask + 1)) {
 		unsigned log2 = c->log2;
@@ -1213,13 +1219,19 @@ add(struct ex_seen *s, const unsigned char *fp, int older)
 int
 ex_seen_add(struct ex_seen *s, const unsigned char *fp)
 {
-	return add(s, fp, 1);
+	return add(s, fp, LOOK_ALL);
 }
 
 int
 ex_seen_add_absent(struct ex_seen *s, const unsigned char *fp)
 {
-	return add(s, fp, 0);
+	return add(s, fp, LOOK_NEWEST);
+}
+
+int
+ex_seen_add_new(struct ex_seen *s, const unsigned char *fp)
+{
+	return add(s, fp, LOOK_NONE);
 }
 
 void

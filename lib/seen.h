@@ -177,6 +177,13 @@ int ex_seen_add(struct ex_seen *s, const unsigned char *fp);
  * the older slices (with a window, one lookup instead of one a slice). */
 int ex_seen_add_absent(struct ex_seen *s, const unsigned char *fp);
 
+/* The same for an fp known to be nowhere in the set: ex_seen_has said so,
+ * and nothing added it since (dedup -e holds a key's twins back while it
+ * is in flight).  It is not looked up again, a cache miss in a big table
+ * saved.  Were it in the set after all, it would still be stored once:
+ * only the journal would hold it twice, which a replay takes as once. */
+int ex_seen_add_new(struct ex_seen *s, const unsigned char *fp);
+
 /* About n more keys are coming (a hint the caller keeps up to date): a
  * growth then takes one step to them, within the in-memory limit,
  * instead of doubling its way there and copying every key at each step.

@@ -357,6 +357,28 @@ window(void)
 		CHECK(ex_seen_has(s, fp));
 		ex_seen_close(s);
 	}
+	/* one known to be nowhere is added without any lookup; one that was
+	 * there after all is still stored once */
+	{
+		unsigned char fp[EX_KEY_FP], old_fp[EX_KEY_FP];
+		uint64_t n;
+
+		s = open_at(1124, 100000);
+		n = ex_seen_count(s);
+		fp_of(s, 1001, fp);
+		fp_of(s, 1000, old_fp);
+		CHECK(!ex_seen_has(s, fp));
+		CHECK(ex_seen_add_new(s, fp) == 1);
+		CHECK(ex_seen_has(s, fp));
+		CHECK(ex_seen_add_new(s, old_fp) == 1);
+		ex_seen_commit(s);
+		CHECK_U64(ex_seen_count(s), n + 1);
+		ex_seen_close(s);
+		s = open_at(1124, 100000);
+		CHECK(ex_seen_has(s, fp) && ex_seen_has(s, old_fp));
+		CHECK_U64(ex_seen_count(s), n + 1);
+		ex_seen_close(s);
+	}
 	/* without a window nothing goes, however late */
 	s = open_at(99999999, 0);
 	CHECK_U64(held(s, 20, 40), 20);
