@@ -515,7 +515,7 @@ send_rec(struct commit *c, const struct rec *r)
 	}
 	while (ex_ack_full(&c->ec.a) && !c->cmd_eof)
 		pump(c, -1);
-	ex_ack_send(&c->ec.a, r->off, r->payload, r->plen);
+	ex_ack_send(&c->ec.a, r->off, r->payload, r->plen, 0);
 }
 
 /* -b -e: each group is committed, then fed and fully acknowledged before

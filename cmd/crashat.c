@@ -200,7 +200,7 @@ lockstep(struct ex_echo *e, struct ex_out *o, const struct opts *op,
 	struct ex_flight *f;
 	int bits;
 
-	ex_ack_send(&e->a, off, payload, len);
+	ex_ack_send(&e->a, off, payload, len, 0);
 	for (;;) {
 		bits = ex_echo_poll(e, -1, -1);
 		if ((f = ex_ack_take(&e->a))) {

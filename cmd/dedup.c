@@ -83,6 +83,7 @@ struct rec {
 	uint64_t off;
 	const char *payload;
 	size_t len;
+	size_t tag;  /* bytes of its tag before payload, kept in the chunk */
 	unsigned char fp[EX_KEY_FP];
 	int haskey;
 	int drop;  /* nothing to deliver: a mark, or no key under -m drop */
@@ -250,6 +251,7 @@ line(struct run *r, struct rec *rec, const char **whyp)
 	if ((*whyp = ex_tag_line(l, len, &rec->off, &rec->payload, &rec->len,
 	    &rec->mark)))
 		return EX_BATCH_TORN;
+	rec->tag = rec->mark ? 0 : (size_t)(rec->payload - l);
 	if (rec->mark)
 		ex_batch_mark(&r->b);
 	return EX_BATCH_REC;
@@ -365,13 +367,14 @@ take(struct run *r, struct chunk *c, int max, int wait, int *gonep)
 		}
 		/* a mark's empty payload first still needs a buffer: memcpy
 		 * is never handed NULL */
-		if (!c->buf || c->len + x->len > c->cap) {
-			c->cap = 2 * (c->len + x->len) + 65536;
+		if (!c->buf || c->len + x->tag + x->len > c->cap) {
+			c->cap = 2 * (c->len + x->tag + x->len) + 65536;
 			c->buf = ex_realloc(c->buf, c->cap);
 		}
-		memcpy(c->buf + c->len, x->payload, x->len);
-		c->at[c->n++] = c->len;
-		c->len += x->len;
+		/* the tag too: -e copies it on rather than format it */
+		memcpy(c->buf + c->len, x->payload - x->tag, x->tag + x->len);
+		c->at[c->n++] = c->len + x->tag;
+		c->len += x->tag + x->len;
 	}
 	for (int i = 0; i < c->n; i++)
 		c->rec[i].payload = c->buf + c->at[i];
@@ -862,9 +865,14 @@ acked(struct run *r, struct group *g, struct ex_flight *f)
 		g->cap = 2 * need;
 		g->buf = ex_realloc(g->buf, g->cap);
 	}
-	g->len += ex_tag_fmt(g->buf + g->len, f->off);
-	memcpy(g->buf + g->len, f->payload, f->len);
-	g->len += f->len;
+	if (f->tag) { /* the line fed is the line out */
+		memcpy(g->buf + g->len, f->payload - f->tag, f->tag + f->len);
+		g->len += f->tag + f->len;
+	} else {
+		g->len += ex_tag_fmt(g->buf + g->len, f->off);
+		memcpy(g->buf + g->len, f->payload, f->len);
+		g->len += f->len;
+	}
 	g->buf[g->len++] = '\n';
 	g->last = f->off;
 	r->nout++;
@@ -1063,7 +1071,7 @@ echo(struct run *r)
 				dropped(r, x, e.a.fed);
 				continue;
 			}
-			f = ex_ack_send(&e.a, x->off, x->payload, x->len);
+			f = ex_ack_send(&e.a, x->off, x->payload, x->len, x->tag);
 			memcpy(f->user, x->fp, EX_KEY_FP);
 		}
 		/* behind a group under way, g waits for its end (a wake) */

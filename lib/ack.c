@@ -175,13 +175,14 @@ ring_add(struct ex_ack_impl *p)
 }
 
 struct ex_flight *
-ex_ack_send(struct ex_ack *a, uint64_t off, const char *payload, size_t len)
+ex_ack_send(struct ex_ack *a, uint64_t off, const char *payload, size_t len,
+    size_t tag)
 {
 	struct ex_ack_impl *p = a->p;
 	size_t need = len + EX_TAG_MAX + 1;
 	struct chunk *c = p->tail;
 	struct slot *s;
-	char *d;
+	char *line, *d;
 
 	if (!c || c->cap - c->len < need) {
 		c = chunk_new(p, need);
@@ -195,10 +196,15 @@ ex_ack_send(struct ex_ack *a, uint64_t off, const char *payload, size_t len)
 		}
 		p->tail = c;
 	}
-	d = c->data + c->len;
-	if (a->tagged)
-		d += ex_tag_fmt(d, off);
-	memcpy(d, payload, len);
+	d = line = c->data + c->len;
+	if (a->tagged && tag) {
+		memcpy(d, payload - tag, tag + len);
+		d += tag;
+	} else {
+		if (a->tagged)
+			d += ex_tag_fmt(d, off);
+		memcpy(d, payload, len);
+	}
 	d[len] = '\n';
 	p->pending += (size_t)(d + len + 1 - (c->data + c->len));
 	c->len = (size_t)(d + len + 1 - c->data);
@@ -210,6 +216,7 @@ ex_ack_send(struct ex_ack *a, uint64_t off, const char *payload, size_t len)
 	s->f.off = off;
 	s->f.payload = d;
 	s->f.len = len;
+	s->f.tag = (size_t)(d - line);
 	s->c = c;
 	a->fed++;
 	return &s->f;

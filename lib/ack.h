@@ -37,6 +37,9 @@ struct ex_flight {
 	uint64_t off;
 	char *payload;
 	size_t len;
+	size_t tag;             /* bytes of the tag fed before the payload, in
+	                         * the same buffer (0 if untagged): the line as
+	                         * fed is payload - tag, tag + len bytes */
 	int mark;               /* a progress mark: payload empty, never fed */
 	unsigned char user[16]; /* the caller's, e.g. dedup's key hash */
 };
@@ -64,10 +67,13 @@ struct ex_ack {
 
 void ex_ack_start(struct ex_ack *a, char *const argv[], int tagged);
 
-/* Queue a record for the command; the payload is copied.  Returns the
- * flight, whose user bytes the caller may fill. */
+/* Queue a record for the command; the payload is copied.  If tag is not
+ * 0, the tag of a tagged command is the tag bytes before payload, copied
+ * with it (they must be off's tag, as ex_tag_fmt writes it: a tagged
+ * line's own); else it is formatted.  Returns the flight, whose user
+ * bytes the caller may fill. */
 struct ex_flight *ex_ack_send(struct ex_ack *a, uint64_t off,
-    const char *payload, size_t len);
+    const char *payload, size_t len, size_t tag);
 
 /* Queue a progress mark behind the records sent so far. */
 void ex_ack_mark(struct ex_ack *a, uint64_t off);

@@ -87,7 +87,7 @@ feed_all(char *const argv[], const struct recs *r, int *st, int *bad)
 			take(&a, r, &next, bad);
 			continue;
 		}
-		ex_ack_send(&a, sent, r->p[sent], r->n[sent]);
+		ex_ack_send(&a, sent, r->p[sent], r->n[sent], 0);
 		sent++;
 		if (sent % 1000 == 0) {
 			ex_ack_poll(&a, -1, 0);
@@ -147,10 +147,10 @@ marks(void)
 	/* behind records: only once they are acknowledged; a run of marks
 	 * is its last; the command is fed the records alone */
 	ex_ack_start(&a, late, 1);
-	ex_ack_send(&a, 1, "a", 1);
+	ex_ack_send(&a, 1, "a", 1, 0);
 	ex_ack_mark(&a, 2);
 	ex_ack_mark(&a, 3);
-	ex_ack_send(&a, 4, "b", 1);
+	ex_ack_send(&a, 4, "b", 1, 0);
 	ex_ack_mark(&a, 5);
 	CHECK_U64(a.fed, 2);
 	bits = ex_ack_poll(&a, -1, 200);
@@ -182,7 +182,7 @@ marks(void)
 
 		ex_ack_start(&a, cat, 1);
 		for (i = 0; i < 5000; i++) {
-			ex_ack_send(&a, 2 * i, "r", 1);
+			ex_ack_send(&a, 2 * i, "r", 1, 0);
 			ex_ack_mark(&a, 2 * i + 1);
 			if (i % 700 == 0)
 				ex_ack_poll(&a, -1, 0);
@@ -196,6 +196,50 @@ marks(void)
 		CHECK_U64(next, 10000);
 		CHECK_U64(a.fed, 5000);
 		ex_ack_free(&a);
+	}
+}
+
+/* A tag given with the payload is copied, not formatted, and the flight
+ * says where the line fed begins; a command fed payloads gets none. */
+static void
+tags(void)
+{
+	char w_sh[] = "sh", w_c[] = "-c", w_tee[128], fed[64], got[64];
+	char *tee[] = { w_sh, w_c, w_tee, NULL };
+	const char line[] = "17\tabc";
+	struct ex_ack a;
+	struct ex_flight *f;
+	FILE *fp;
+	size_t n;
+
+	snprintf(fed, sizeof fed, "/tmp/ack_test.%ld", (long)getpid());
+	snprintf(w_tee, sizeof w_tee, "tee %s", fed);
+	for (int tagged = 1; tagged >= 0; tagged--) {
+		ex_ack_start(&a, tee, tagged);
+		f = ex_ack_send(&a, 17, line + 3, 3, 3);
+		CHECK_U64(f->tag, tagged ? 3 : 0);
+		CHECK_MEM(f->payload - f->tag, f->tag + f->len + 1,
+		    tagged ? "17\tabc\n" : "abc\n", tagged ? 7 : 4);
+		ex_ack_send(&a, 18, "d", 1, 0);
+		CHECK_U64(ex_ack_wait(&a), 0);
+		CHECK((f = ex_ack_take(&a)) != NULL);
+		if (f)
+			CHECK_U64(f->tag, tagged ? 3 : 0);
+		CHECK((f = ex_ack_take(&a)) != NULL);
+		if (f)
+			CHECK_U64(f->tag, tagged ? 3 : 0);
+		ex_ack_free(&a);
+		fp = fopen(fed, "r");
+		CHECK(fp != NULL);
+		if (fp) {
+			n = fread(got, 1, sizeof got, fp);
+			if (tagged)
+				CHECK_MEM(got, n, "17\tabc\n18\td\n", 12);
+			else
+				CHECK_MEM(got, n, "abc\nd\n", 6);
+			fclose(fp);
+		}
+		unlink(fed);
 	}
 }
 
@@ -243,5 +287,6 @@ main(int argc, char *argv[])
 	freerecs(&r);
 
 	marks();
+	tags();
 	return unit_done("ack_test");
 }

@@ -272,9 +272,9 @@ window(void)
 
 	ex_echo_start(&e, argv, 1, 2, 0);
 	CHECK(ex_echo_may_feed(&e));
-	ex_ack_send(&e.a, 0, "a", 1);
+	ex_ack_send(&e.a, 0, "a", 1, 0);
 	CHECK(ex_echo_may_feed(&e));
-	ex_ack_send(&e.a, 1, "b", 1);
+	ex_ack_send(&e.a, 1, "b", 1, 0);
 	CHECK(!ex_echo_may_feed(&e));
 	e.done = 1; /* one made durable: one more may go */
 	CHECK(ex_echo_may_feed(&e));
