@@ -330,6 +330,43 @@ readlog(const struct opts *o, char **files, int n)
 		summary(&t);
 }
 
+/* A log's name as -L writes it: one field of one line, whatever bytes
+ * it holds.  A backslash, TAB, LF and every other control byte are
+ * escaped (\\, \t, \n, \r, else \ooo in octal); all else, UTF-8 too,
+ * is written as it is. */
+static void
+put_name(struct ex_out *out, const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name, *run = p;
+	char esc[5];
+
+	for (;; p++) {
+		if (*p >= 0x20 && *p != 0x7f && *p != '\\')
+			continue;
+		ex_out_write(out, run, (size_t)(p - run));
+		if (*p == '\0')
+			return;
+		run = p + 1;
+		switch (*p) {
+		case '\\':
+			ex_out_write(out, "\\\\", 2);
+			break;
+		case '\t':
+			ex_out_write(out, "\\t", 2);
+			break;
+		case '\n':
+			ex_out_write(out, "\\n", 2);
+			break;
+		case '\r':
+			ex_out_write(out, "\\r", 2);
+			break;
+		default:
+			snprintf(esc, sizeof esc, "\\%03o", *p);
+			ex_out_write(out, esc, 4);
+		}
+	}
+}
+
 /* -L: NAME FIRST END COMMITTED LAG, one line per log. */
 static void
 list(const struct opts *o, char **files, int n)
@@ -339,12 +376,12 @@ list(const struct opts *o, char **files, int n)
 	struct ex_log *log = ex_log_open(files, n, store, EX_LOG_LIST);
 	struct ex_log_stand st;
 	struct ex_out out;
-	char line[4096];
+	char line[128]; /* the four numbers */
 
 	ex_out_init(&out, STDOUT_FILENO, "stdout");
 	for (size_t i = 0; ex_log_stand(log, i, &st); i++) {
-		int k = snprintf(line, sizeof line, "%s\t%" PRIu64 "\t%" PRIu64,
-		    st.name, st.first, st.end);
+		int k = snprintf(line, sizeof line, "\t%" PRIu64 "\t%" PRIu64,
+		    st.first, st.end);
 
 		if (st.hascommitted)
 			k += snprintf(line + k, sizeof line - (size_t)k,
@@ -353,8 +390,8 @@ list(const struct opts *o, char **files, int n)
 		else
 			k += snprintf(line + k, sizeof line - (size_t)k,
 			    "\t-\t-\n");
-		ex_out_write(&out, line, (size_t)k < sizeof line ? (size_t)k :
-		    sizeof line - 1);
+		put_name(&out, st.name);
+		ex_out_write(&out, line, (size_t)k);
 	}
 	ex_out_flush(&out);
 	ex_log_close(log);

@@ -485,3 +485,22 @@ USAGE='usage: logcat [-Fpv] [-n count] [-o offsetfile | -s offset] [-r earliest|
 	run -74 --separate-stderr sh -c 'logcat -L log >/dev/full'
 	assert_equal "$stderr" "logcat: write: stdout: No space left on device"
 }
+
+@test "-L: a name with a TAB, LF, backslash or control byte stays one field of one line" {
+	name=$(printf 'a\tb\nc\\d\001e\303\251')
+	mklog 3 "$name"
+	run -0 logcat -L "$name"
+	# escaped as C does; UTF-8 is text, kept
+	assert_output "$(printf '%s\303\251\t0\t3\t-\t-' 'a\tb\nc\\d\001e')"
+	# a name as long as a path may be (4088 bytes, PATH_MAX 4096): the
+	# whole line, its LF too
+	long=$(printf 'x%.0s' $(seq 250))
+	dir=.
+	for i in $(seq 16); do dir=$dir/$long; done
+	mkdir -p "$dir"
+	f=$dir/$(printf 'y%.0s' $(seq 70))
+	mklog 2 "$f"
+	run -0 logcat -L "$f"
+	assert_output "$(printf '%s\t0\t2\t-\t-' "$f")"
+	assert_equal "$(logcat -L "$f" | wc -l)" 1
+}
