@@ -177,7 +177,8 @@ never_lost() {
 never_twice() {
 	[ -z "$(sort ledger | uniq -d)" ] || fail "processed twice: $(sort ledger | uniq -d | cut -f1 | head -5 | tr '\n' ' ')"
 	tagged 0 1000 | sort >all
-	[ -z "$(sort ledger | comm -23 - all)" ] || fail "foreign events in the ledger"
+	[ -z "$(sort ledger | comm -23 - all)" ] ||
+	    fail "foreign events in the ledger: $(sort ledger | comm -23 - all | head -3 | sed -n l)"
 }
 
 # The crash is placed after the processing it races with, so that it
