@@ -78,7 +78,8 @@ struct ex_seen {
 	uint64_t flynew;         /* ... how many the worker stored as new */
 	struct ex_bg *bg;        /* the worker that appends and fsyncs them */
 	uint64_t jrecs;          /* records in the journal */
-	uint64_t jmax;           /* more, and a checkpoint empties it */
+	uint64_t jmax;           /* more, and a checkpoint empties it (or a
+	                          * quarter of the table's slots, if more) */
 	int64_t window;          /* ms; 0: forget nothing */
 	int64_t fixednow;        /* EXACTLY_NOW in ms; 0: the clock */
 	size_t buildmem;         /* the largest table built in memory */
@@ -1387,7 +1388,7 @@ durable(struct ex_seen *s, size_t n, uint64_t k)
 	stamp(s, c, now_ms(s));
 	c->count += k;
 	s->jrecs += n;
-	if (s->jrecs > s->jmax)
+	if (s->jrecs > s->jmax && s->jrecs > (cur(s)->mask + 1) / 4)
 		checkpoint(s);
 }
 

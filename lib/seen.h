@@ -133,10 +133,13 @@
 
 #define EX_KEY_FP 16                /* bytes of a key's fingerprint */
 /* Keys replayed at most at open after a crash (4 MiB of journal, about
- * 40 ms here).  Each checkpoint fsyncs every page of the table written
- * since the last: at 65536 keys, one every 65536 keys made the pipeline
- * dedup -e -n 1000 of bench/30-dedup.sh take 2.71-3.00 s, at 262144
- * 2.10-2.35 s, and at 1048576 no less. */
+ * 40 ms here), or a quarter of the current table's slots if that is more.
+ * A checkpoint writes back every page of the table written since the
+ * last, which for keys spread by their hash is all of it: a fixed bound
+ * wrote a 64 MiB table back for every 4 MiB of journal.  A quarter of the
+ * slots is 64 bytes of table written back a key at most.  At 65536 for
+ * every table, the pipeline dedup -e -n 1000 of bench/30-dedup.sh took
+ * 2.71-3.00 s, at 262144 2.10-2.35 s. */
 #define EX_SEEN_JOURNAL_MAX 262144
 
 struct ex_seen;

@@ -211,6 +211,36 @@ growth(int infile)
 	rmset();
 }
 
+/* The journal of a big table holds a quarter of its slots in keys before
+ * a checkpoint writes the table back, however low EXACTLY_JOURNAL_MAX. */
+static void
+journal_quarter(void)
+{
+	struct ex_seen *s;
+	struct stat st;
+	char j[128];
+
+	snprintf(j, sizeof j, "%s/journal", set);
+	setenv("EXACTLY_JOURNAL_MAX", "100", 1);
+	s = ex_seen_open(set, 0);
+	add_range(s, 0, 30000); /* a table of 65536 slots */
+	ex_seen_commit(s);
+	for (unsigned i = 30000; i < 46000; i += 1000) {
+		add_range(s, i, i + 1000);
+		ex_seen_commit(s);
+	}
+	CHECK(stat(j, &st) == 0 && st.st_size == 64 + 16 * 16000);
+	add_range(s, 46000, 47000);
+	ex_seen_commit(s); /* past 16384: a checkpoint */
+	CHECK(stat(j, &st) == 0 && st.st_size == 64);
+	ex_seen_close(s);
+	unsetenv("EXACTLY_JOURNAL_MAX");
+	s = ex_seen_open(set, 0);
+	CHECK_U64(held(s, 0, 47000), 47000);
+	ex_seen_close(s);
+	rmset();
+}
+
 /* Keys taken back before the commit (records not delivered after all)
  * are not recorded, the others are; through the journal and through
  * growth, its table in memory or in its file. */
@@ -457,6 +487,7 @@ main(void)
 	unadd(0);
 	unadd(1);
 	expect();
+	journal_quarter();
 	window();
 	fpset();
 	rmdir(dir);
