@@ -681,7 +681,9 @@ expect(struct run *r)
 	 * ahead, not handled yet), times the share of new keys so far */
 	est = left * (double)r->in.lineno / (double)r->in.consumed *
 	    (double)r->nout / (double)r->nin;
-	if (r->o->count != EX_COUNT_NONE && est > (double)r->o->count)
+	/* a batch adds at most -n; with -e, -n is the window, not a limit */
+	if (!r->o->echo && r->o->count != EX_COUNT_NONE &&
+	    est > (double)r->o->count)
 		est = (double)r->o->count;
 	ex_seen_expect(r->seen, est > 1e18 ? (uint64_t)1e18 : (uint64_t)est);
 }
@@ -740,8 +742,10 @@ filter(struct run *r)
 		more = chunked(r, &k, c, filter_rec, NULL, &left);
 		ex_out_flush(&r->out);
 		written(r);
-		ex_seen_commit(r->seen);
 		left |= r->out.broken;
+		if (!more || left)
+			ex_seen_expect(r->seen, 0); /* the last: cut to size */
+		ex_seen_commit(r->seen);
 	} while (more && !left);
 	keyer_stop(&k);
 	chunks_free(c, 2);
@@ -950,6 +954,8 @@ refill(struct run *r, struct keyer *k, struct feed *f, int *gonep)
 		if (j < AHEAD && c->rec[j].haskey)
 			ex_seen_prefetch(r->seen, c->rec[j].fp);
 	}
+	if (r->nin >= r->expect_at)
+		expect(r);
 	report(r, c);
 	return c->stop;
 }
@@ -1025,6 +1031,7 @@ echo(struct run *r)
 	/* one batch without limits: the window and -t rule here */
 	ex_batch_init(&r->b, &r->in, EX_COUNT_NONE, 0);
 	ex_batch_start(&r->b);
+	r->expect_at = EXPECT_FIRST;
 	for (;;) {
 		int burst = 0, ms = -1;
 
@@ -1122,6 +1129,7 @@ echo(struct run *r)
 	st = ex_ack_wait(&e.a);
 	while ((f = ex_ack_take(&e.a)))
 		acked(r, &g, f);
+	ex_seen_expect(r->seen, 0); /* the last commit: cut to size */
 	if (gf.n && ex_seen_commit_done(r->seen, 1))
 		group_out(r, &e, &gf);
 	group_commit(r, &e, &g);

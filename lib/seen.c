@@ -84,6 +84,7 @@ struct ex_seen {
 	int64_t fixednow;        /* EXACTLY_NOW in ms; 0: the clock */
 	size_t buildmem;         /* the largest table built in memory */
 	uint64_t expect;         /* ex_seen_expect's hint, for the next growth */
+	int guessed;             /* the current table was sized for it */
 	int hdirty;              /* current's times are newer than its header */
 	struct view *view;
 	size_t nview;
@@ -1153,6 +1154,16 @@ shadow(struct ex_seen *s, const struct tab *from, unsigned log2)
 	set_view(s);
 }
 
+/* The size at or below 2^log2 slots that leaves n keys 40 % to 80 % of
+ * it, as every table of the set (none below 2^LOG2_MIN). */
+static unsigned
+fit(unsigned log2, uint64_t n)
+{
+	while (log2 > LOG2_MIN && n <= MAXLOAD((uint64_t)1 << log2) / 2)
+		log2--;
+	return log2;
+}
+
 /* The size of a growth to log2 with n keys, made bigger towards the keys
  * ex_seen_expect foresees, half full at them as a table in memory is
  * kept, if it stays in memory: one step instead of a doubling at every
@@ -1238,7 +1249,19 @@ ex_seen_add_new(struct ex_seen *s, const unsigned char *fp)
 void
 ex_seen_expect(struct ex_seen *s, uint64_t n)
 {
+	struct tab *c = cur(s);
+	unsigned log2;
+
 	s->expect = n;
+	if (n || !s->guessed)
+		return;
+	/* none expected now: a table sized for a guess that overshot is
+	 * cut to size at the next commit, its keys all in it first */
+	s->guessed = 0;
+	fly_finish(s, 1);
+	if (!s->shadow && (log2 = fit(c->log2, c->count + s->pend.n)) <
+	    c->log2)
+		shadow(s, c, log2);
 }
 
 int
@@ -1290,12 +1313,11 @@ commit_shadow(struct ex_seen *s)
 	struct tab *c = cur(s), *t;
 	unsigned log2;
 
-	/* 40 % to 80 % full, as every table of the set: cut to size in one
-	 * copy, however far it is (ex_seen_expect may have overshot) */
-	log2 = s->shadow->log2;
-	while (log2 > LOG2_MIN &&
-	    s->shadow->count <= MAXLOAD((uint64_t)1 << log2) / 2)
-		log2--;
+	/* 40 % to 80 % full, as every table of the set, at the keys it holds
+	 * and those still expected: cut to size in one copy, however far it
+	 * is (ex_seen_expect may have overshot) */
+	log2 = fit(s->shadow->log2, s->shadow->count + s->expect);
+	s->guessed = s->expect != 0;
 	if (log2 != s->shadow->log2)
 		shadow(s, s->shadow, log2);
 	t = s->shadow;

@@ -69,7 +69,7 @@
  *     again if it must (at half full while in memory; with the keys
  *     ex_seen_expect foresees, in one step), and the
  *     commit cuts it, in one copy, to the size that leaves it 40 % to
- *     80 % full.  Up to 256
+ *     80 % full, counting the keys still expected.  Up to 256
  *     MiB it is built in memory and written to a new temporary file in
  *     SEEN/ (unique name, O_EXCL, blocks reserved first) at the commit;
  *     a bigger one is built in such a file from the start (it is not part
@@ -189,10 +189,13 @@ int ex_seen_add_new(struct ex_seen *s, const unsigned char *fp);
 
 /* About n more keys are coming (a hint the caller keeps up to date): a
  * growth then takes one step to them, within the in-memory limit,
- * instead of doubling its way there and copying every key at each step.
- * Only a hint: a table so sized stays within the in-memory limit, and
- * one that turns out too big is cut to size (one copy) at the commit, so
- * a wrong guess costs time and memory, never a key nor a byte of disk. */
+ * instead of doubling its way there and copying every key at each step,
+ * and its commit keeps the size they need, so that a run of many small
+ * group commits grows its table once.  Only a hint: a table so sized
+ * stays within the in-memory limit, and the caller says 0 before its
+ * last commit, which cuts a table a guess made too big to size (one
+ * copy).  A wrong guess costs time, memory and, until that commit, disk;
+ * never a key. */
 void ex_seen_expect(struct ex_seen *s, uint64_t n);
 
 /* Take back a key ex_seen_add or ex_seen_add_absent added since the last

@@ -754,3 +754,20 @@ sweep_seen() {
 		done
 	done
 }
+
+@test "-e from a regular file: its table ends the size a pipe leaves, even when the new keys stop coming" {
+	# 300000 new keys, then 900000 repeats of them: read from a file,
+	# dedup foresees more new keys than come and sizes the table for them
+	awk 'BEGIN { for (i = 0; i < 1200000; i++)
+		printf "%d\t{\"click_id\":\"c%d\"}\n", i, (i < 300000 ? i : i % 300000) }' >in
+	dedup -e -n 1000 -s file -k click_id -- cat <in >out.file
+	cat in | dedup -e -n 1000 -s pipe -k click_id -- cat >out.pipe
+	# the same records (the marks between them come as time allows)
+	tab=$(printf '\t')
+	assert_equal "$(grep -c "$tab" out.file)" 300000
+	cmp <(grep "$tab" out.file) <(grep "$tab" out.pipe)
+	assert_equal "$(stat -c %s file/table)" "$(stat -c %s pipe/table)"
+	# and both hold every key once
+	run -0 sh -c 'dedup -s file -k click_id <in | wc -l'
+	assert_output 0
+}

@@ -286,7 +286,9 @@ unadd(int infile)
 }
 
 /* ex_seen_expect is a hint: right, far too big or far too small, the
- * same keys are recorded in a table of the same size as without it. */
+ * same keys are recorded, in a table of the same size as without it once
+ * none are expected before the last commit; while a hint stands the
+ * table keeps the size it asks for, so that its keys need no growth. */
 static void
 expect(void)
 {
@@ -302,9 +304,15 @@ expect(void)
 		add_range(s, 0, 20000);
 		CHECK_U64(held(s, 0, 20000), 20000);
 		ex_seen_commit(s);
-		/* a big one, after a few keys: cut to size at the commit */
+		/* more keys, a bigger hint: while it stands, a table sized
+		 * for a hint far too big is not cut */
 		ex_seen_expect(s, hint[h] * 10);
 		add_range(s, 20000, 27000);
+		ex_seen_commit(s);
+		CHECK(stat(t, &st) == 0 && (st.st_size > 4096 + 16 * 65536) ==
+		    (hint[h] > 1000000));
+		/* the last commit, none expected: cut to size */
+		ex_seen_expect(s, 0);
 		ex_seen_commit(s);
 		ex_seen_close(s);
 		s = ex_seen_open(set, 0);
