@@ -591,11 +591,17 @@ chaos_log() {
 # beyond the last commit), then CHECK SEED if given.  Counts kills in
 # $KILLS.
 kill_sweep() {
-	local seed i t ms t0 seedkills dups row
+	local seed i t ms t0 seedkills dups row m
 	mkdir -p whole && cp events.log sink whole/
-	t0=$(date +%s%N)
-	(cd whole && rm -rf off off.seg seen && setsid -w sh -c "logcat -o off -n 50 events.log | ${1//\$NOW/1000} >/dev/null")
-	ms=$((($(date +%s%N) - t0) / 1000000))
+	# the fastest of three runs: one slowed by a burst of load elsewhere
+	# would put most kills after the runs had ended
+	ms=
+	for _ in 1 2 3; do
+		t0=$(date +%s%N)
+		(cd whole && rm -rf off off.seg seen && setsid -w sh -c "logcat -o off -n 50 events.log | ${1//\$NOW/1000} >/dev/null")
+		m=$((($(date +%s%N) - t0) / 1000000))
+		[ -n "$ms" ] && [ "$ms" -le "$m" ] || ms=$m
+	done
 	for seed in $2; do
 		rm -rf off off.lock off.seg seen seen.lock
 		: >ledger
