@@ -337,7 +337,9 @@ readlog(const struct opts *o, char **files, int n)
 static void
 put_name(struct ex_out *out, const char *name)
 {
+	static const char plain[] = "\\\t\n\r", named[] = "\\tnr";
 	const unsigned char *p = (const unsigned char *)name, *run = p;
+	const char *c;
 	char esc[5];
 
 	for (;; p++) {
@@ -347,20 +349,11 @@ put_name(struct ex_out *out, const char *name)
 		if (*p == '\0')
 			return;
 		run = p + 1;
-		switch (*p) {
-		case '\\':
-			ex_out_write(out, "\\\\", 2);
-			break;
-		case '\t':
-			ex_out_write(out, "\\t", 2);
-			break;
-		case '\n':
-			ex_out_write(out, "\\n", 2);
-			break;
-		case '\r':
-			ex_out_write(out, "\\r", 2);
-			break;
-		default:
+		if ((c = memchr(plain, *p, sizeof plain - 1))) {
+			esc[0] = '\\';
+			esc[1] = named[c - plain];
+			ex_out_write(out, esc, 2);
+		} else {
 			snprintf(esc, sizeof esc, "\\%03o", *p);
 			ex_out_write(out, esc, 4);
 		}
