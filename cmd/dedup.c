@@ -104,8 +104,8 @@ struct run {
 	struct ex_seen *seen;
 	struct ex_json_buf jbuf;
 	int bad;  /* bad input seen: exit 65 when done */
-	uint64_t expect_at; /* filter mode: records read when next to tell
-	                       ex_seen_expect */
+	uint64_t expect_at; /* filter mode and -e: records read when next to
+	                       tell ex_seen_expect */
 	int ended; /* the input ended */
 	/* filter mode: keys of records in the output buffer */
 	struct unwritten *q;
