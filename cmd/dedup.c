@@ -83,7 +83,8 @@ struct rec {
 	uint64_t off;
 	const char *payload;
 	size_t len;
-	size_t tag;  /* bytes of its tag before payload, kept in the chunk */
+	size_t tag;  /* bytes of its tag before payload, kept in the chunk
+	              * for -e to copy on; 0 if not kept */
 	unsigned char fp[EX_KEY_FP];
 	int haskey;
 	int drop;  /* nothing to deliver: a mark, or no key under -m drop */
@@ -251,7 +252,9 @@ line(struct run *r, struct rec *rec, const char **whyp)
 	if ((*whyp = ex_tag_line(l, len, &rec->off, &rec->payload, &rec->len,
 	    &rec->mark)))
 		return EX_BATCH_TORN;
-	rec->tag = rec->mark ? 0 : (size_t)(rec->payload - l);
+	/* kept only where it is copied on: the lines -e feeds its command */
+	rec->tag = rec->mark || !r->o->echo || r->o->strip ? 0 :
+	    (size_t)(rec->payload - l);
 	if (rec->mark)
 		ex_batch_mark(&r->b);
 	return EX_BATCH_REC;
@@ -371,7 +374,7 @@ take(struct run *r, struct chunk *c, int max, int wait, int *gonep)
 			c->cap = 2 * (c->len + x->tag + x->len) + 65536;
 			c->buf = ex_realloc(c->buf, c->cap);
 		}
-		/* the tag too: -e copies it on rather than format it */
+		/* and its tag, if kept */
 		memcpy(c->buf + c->len, x->payload - x->tag, x->tag + x->len);
 		c->at[c->n++] = c->len + x->tag;
 		c->len += x->tag + x->len;
