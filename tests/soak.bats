@@ -120,6 +120,7 @@ PIPE='logcat -o st/off events.log |
 		wait "$sh" || st=$?
 		[ "$st" = 0 ] || interrupted=$((interrupted + 1))
 		released st/off || fail "run $i: st/off still held"
+		untear # a signal may have cut the line charge was appending
 		# the offset file: whole, never backwards
 		if [ -e st/off ]; then
 			v=$(cat st/off)
