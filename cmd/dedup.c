@@ -1101,6 +1101,10 @@ echo(struct run *r)
 		if (wi < wn ? ex_echo_may_feed(&e) :
 		    !in_eof && (in.ahead || ex_rd_ready(&r->in)))
 			ms = 0;
+		/* what is written on waits in the buffer while there is more
+		 * to do at once, not once it would wait */
+		if (ms != 0)
+			ex_out_flush(&r->out);
 		ev = ex_echo_poll(&e, wi == wn && !in_eof ? r->in.fd : -1, ms);
 		while ((f = ex_ack_take(&e.a))) {
 			ex_fpset_del(&flying, f->user);
@@ -1119,7 +1123,7 @@ echo(struct run *r)
 		if (mark_ready(r, &e) && o->ms &&
 		    ex_now_ms() >= r->mk_since + o->ms)
 			mark_out(r);
-		if ((ev & EX_ACK_GONE) || ex_out_flush(&r->out) < 0)
+		if ((ev & EX_ACK_GONE) || r->out.broken)
 			left = 1;
 		if (left && !in_eof) {
 			/* The reader went away: feed no more. */

@@ -630,6 +630,22 @@ crash_after_three() {
 	assert_output 3999
 }
 
+@test "-e: a burst on a live stream is written on before the stream goes on" {
+	# records made durable wait in the output buffer while dedup has more
+	# to do at once, never once it waits: here for input that is late.
+	# 20000 records are 40 whole groups of -n 1000: with -t 0 no group
+	# waits for a time, so only the buffer could hold them back
+	seq 0 19999 | tagit 0 >in
+	{
+		cat in
+		sleep 2
+		cp out out.then
+	} | dedup -e -n 1000 -t 0 -s seen -- cat >out
+	cmp -s out.then in ||
+	    fail "$(wc -l <out.then) of 20000 records written before the pause"
+	cmp -s out in || fail "$(wc -l <out) of 20000 records written in all"
+}
+
 @test "-e -n 1: each record is fed only once the key before it is durable" {
 	printf 'a\nb\nc\nd\n' | tagit 0 >in
 	run -0 dedup -e -s seen -- sh -c 'while read -r l; do stat -c %s seen/journal >>sizes; echo ok; done' <in
