@@ -47,6 +47,10 @@ ex_fpset_init(struct ex_fpset *s)
 	s->cap = FPSET_MIN;
 	s->n = 0;
 	s->slot = zalloc(s->cap);
+	s->log = NULL;
+	s->logcap = 0;
+	s->logging = 0;
+	s->whole = 1;
 }
 
 void
@@ -54,6 +58,21 @@ ex_fpset_free(struct ex_fpset *s)
 {
 	zfree(s->slot, s->cap);
 	s->slot = NULL;
+	free(s->log);
+	s->log = NULL;
+}
+
+void
+ex_fpset_log(struct ex_fpset *s)
+{
+	s->logging = 1;
+	s->whole = s->n == 0;
+}
+
+const unsigned char *
+ex_fpset_logged(const struct ex_fpset *s)
+{
+	return s->logging && s->whole && s->log ? s->log : NULL;
 }
 
 int
@@ -108,6 +127,13 @@ ex_fpset_add(struct ex_fpset *s, const unsigned char *fp)
 		s->slot[2 * pos] = a;
 		s->slot[2 * pos + 1] = b;
 	}
+	if (s->logging) {
+		if (16 * (s->n + 1) > s->logcap) {
+			s->logcap = s->logcap ? 2 * s->logcap : 16 * FPSET_MIN;
+			s->log = ex_realloc(s->log, s->logcap);
+		}
+		memcpy(s->log + 16 * s->n, fp, 16);
+	}
 	s->n++;
 	return 1;
 }
@@ -121,17 +147,22 @@ ex_fpset_del(struct ex_fpset *s, const unsigned char *fp)
 	if (s->n == 0 || !ex_fptab_del(s->slot, s->cap - 1, a, b))
 		return 0;
 	s->n--;
+	s->whole = 0;
 	return 1;
 }
 
 void
 ex_fpset_clear(struct ex_fpset *s)
 {
+	int logging = s->logging;
+
 	if (s->cap > 4096) { /* a big batch is over: give the memory back */
 		ex_fpset_free(s);
 		ex_fpset_init(s);
+		s->logging = logging;
 		return;
 	}
 	memset(s->slot, 0, 2 * s->cap * sizeof *s->slot);
 	s->n = 0;
+	s->whole = 1;
 }

@@ -480,6 +480,50 @@ fpset(void)
 	ex_fpset_free(&f);
 }
 
+/* The log of a set that keeps one: what was added, in order, through
+ * growth and repeats; none once a key was removed, until it is empty. */
+static void
+fpset_log(void)
+{
+	enum { N = 10000 };
+	static unsigned char want[16 * N];
+	unsigned char fp[EX_KEY_FP];
+	struct ex_fpset f;
+	const unsigned char *log;
+
+	ex_fpset_init(&f);
+	CHECK(ex_fpset_logged(&f) == NULL); /* not asked for */
+	ex_fpset_log(&f);
+	for (int round = 0; round < 2; round++) {
+		/* N keys, each added twice: the repeat is not logged; N
+		 * takes the set past 4096 slots, which a clear gives back */
+		for (unsigned k = 0; k < N; k++) {
+			memset(fp, 0, sizeof fp);
+			memcpy(fp, &k, sizeof k);
+			fp[8] = (unsigned char)round;
+			fp[15] = 1;
+			memcpy(want + 16 * k, fp, 16);
+			CHECK(ex_fpset_add(&f, fp) == 1);
+			CHECK(ex_fpset_add(&f, fp) == 0);
+		}
+		CHECK_U64(f.n, N);
+		CHECK((log = ex_fpset_logged(&f)) != NULL);
+		CHECK(log && memcmp(log, want, sizeof want) == 0);
+		CHECK(ex_fpset_del(&f, want + 16 * 7) == 1);
+		CHECK(ex_fpset_logged(&f) == NULL);
+		ex_fpset_clear(&f);
+		CHECK_U64(f.n, 0);
+	}
+	/* a small set, cleared without giving its memory back */
+	for (unsigned k = 0; k < 10; k++)
+		CHECK(ex_fpset_add(&f, want + 16 * k) == 1);
+	ex_fpset_clear(&f);
+	CHECK(ex_fpset_add(&f, want + 16 * 3) == 1);
+	CHECK((log = ex_fpset_logged(&f)) != NULL);
+	CHECK(log && memcmp(log, want + 16 * 3, 16) == 0);
+	ex_fpset_free(&f);
+}
+
 int
 main(void)
 {
@@ -498,6 +542,7 @@ main(void)
 	journal_quarter();
 	window();
 	fpset();
+	fpset_log();
 	rmdir(dir);
 	return unit_done("seen_test");
 }
