@@ -39,7 +39,10 @@ ex_fptab_find(const uint64_t *t, uint64_t mask, uint64_t a, uint64_t b,
 	uint64_t i = a & mask;
 
 	for (uint64_t k = 0; k <= mask; k++) {
-		uint64_t x = t[2 * i], y = t[2 * i + 1];
+		/* loaded whole: a table may take inserts from another thread
+		 * meanwhile (seen.c, store), each word stored whole */
+		uint64_t x = __atomic_load_n(&t[2 * i], __ATOMIC_RELAXED),
+		    y = __atomic_load_n(&t[2 * i + 1], __ATOMIC_RELAXED);
 
 		if (x == a && y == b) {
 			*pos = i;
