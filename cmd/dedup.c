@@ -872,14 +872,9 @@ acked(struct run *r, struct group *g, struct ex_flight *f)
 		g->cap = 2 * need;
 		g->buf = ex_realloc(g->buf, g->cap);
 	}
-	if (f->tag) { /* the line fed is the line out */
-		memcpy(g->buf + g->len, f->payload - f->tag, f->tag + f->len);
-		g->len += f->tag + f->len;
-	} else {
-		g->len += ex_tag_fmt(g->buf + g->len, f->off);
-		memcpy(g->buf + g->len, f->payload, f->len);
-		g->len += f->len;
-	}
+	/* the line fed, if tagged, is the line out */
+	g->len += ex_tag_rec(g->buf + g->len, f->off, f->payload, f->len,
+	    f->tag) + f->len;
 	g->buf[g->len++] = '\n';
 	g->last = f->off;
 	r->nout++;

@@ -197,14 +197,10 @@ ex_ack_send(struct ex_ack *a, uint64_t off, const char *payload, size_t len,
 		p->tail = c;
 	}
 	d = line = c->data + c->len;
-	if (a->tagged && tag) {
-		memcpy(d, payload - tag, tag + len);
-		d += tag;
-	} else {
-		if (a->tagged)
-			d += ex_tag_fmt(d, off);
+	if (a->tagged)
+		d += ex_tag_rec(d, off, payload, len, tag);
+	else
 		memcpy(d, payload, len);
-	}
 	d[len] = '\n';
 	p->pending += (size_t)(d + len + 1 - (c->data + c->len));
 	c->len = (size_t)(d + len + 1 - c->data);

@@ -185,6 +185,19 @@ ex_tag_fmt(char *buf, uint64_t off)
 }
 
 size_t
+ex_tag_rec(char *buf, uint64_t off, const char *payload, size_t len,
+    size_t tag)
+{
+	if (tag) {
+		memcpy(buf, payload - tag, tag + len);
+		return tag;
+	}
+	tag = ex_tag_fmt(buf, off);
+	memcpy(buf + tag, payload, len);
+	return tag;
+}
+
+size_t
 ex_mark_fmt(char *buf, uint64_t off)
 {
 	size_t n = ex_tag_fmt(buf, off);

@@ -55,6 +55,14 @@ const char *ex_tag_line(const char *line, size_t len, uint64_t *off,
 /* Write off in decimal followed by a TAB into buf; return bytes written. */
 size_t ex_tag_fmt(char *buf, uint64_t off);
 
+/* Write the record "OFFSET<TAB>PAYLOAD" of off and payload[0..len) into
+ * buf (at least EX_TAG_MAX + len bytes), without its LF.  If tag is not 0,
+ * the tag bytes before payload are off's own (a tagged line's, as
+ * ex_tag_fmt writes them) and are copied with it, in one copy; else the
+ * tag is formatted.  Returns the tag's length: the payload is at buf + it. */
+size_t ex_tag_rec(char *buf, uint64_t off, const char *payload, size_t len,
+    size_t tag);
+
 /* Write the mark of off, in decimal followed by an LF, into buf (at least
  * EX_TAG_MAX bytes); return bytes written. */
 size_t ex_mark_fmt(char *buf, uint64_t off);

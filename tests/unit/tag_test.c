@@ -323,6 +323,29 @@ formats(void)
 	}
 }
 
+/* ex_tag_rec: a record's line, its tag copied from before the payload
+ * when said to be there, else formatted; the same bytes either way. */
+static void
+recs(void)
+{
+	static const char line[] = "1234\tpay\tload";
+	char buf[EX_TAG_MAX + 16];
+	size_t n;
+
+	memset(buf, '#', sizeof buf);
+	n = ex_tag_rec(buf, 1234, line + 5, 8, 5); /* copied */
+	CHECK_U64(n, 5);
+	CHECK_MEM(buf, n + 8, "1234\tpay\tload", 13);
+	CHECK(buf[13] == '#');
+	memset(buf, '#', sizeof buf);
+	n = ex_tag_rec(buf, 1234, line + 5, 8, 0); /* formatted */
+	CHECK_U64(n, 5);
+	CHECK_MEM(buf, n + 8, "1234\tpay\tload", 13);
+	CHECK(buf[13] == '#');
+	n = ex_tag_rec(buf, INT64_MAX, "", 0, 0);
+	CHECK_MEM(buf, n, "9223372036854775807\t", 20);
+}
+
 /* run(p, from, max, bytes, lines, last): ex_tag_run's run in p. */
 #define run(p, from, max, bytes, lines, last) \
 	run_n(p, sizeof p - 1, from, max, bytes, lines, last, __LINE__)
@@ -384,6 +407,7 @@ main(void)
 	lines();
 	marks_fmt();
 	formats();
+	recs();
 	runs();
 	return unit_done("tag_test");
 }
