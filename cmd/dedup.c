@@ -56,6 +56,7 @@
 #include "out.h"
 #include "rd.h"
 #include "seen.h"
+#include "sig.h"
 #include "tag.h"
 
 static const char usage_lines[] =
@@ -513,18 +514,12 @@ keyer_main(void *arg)
 static void
 keyer_start(struct keyer *k, const struct run *r)
 {
-	sigset_t all, old;
-
 	memset(k, 0, sizeof *k);
 	k->o = r->o;
 	k->seen = r->seen;
 	pthread_mutex_init(&k->mu, NULL);
 	pthread_cond_init(&k->cv, NULL);
-	/* signals are the main thread's to take (sig.h, child.h) */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	k->running = pthread_create(&k->t, NULL, keyer_main, k) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	k->running = ex_thread_start(&k->t, keyer_main, k) == 0;
 }
 
 static void

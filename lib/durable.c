@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 
 #include "durable.h"
 #include "err.h"
+#include "sig.h"
 #include "writeall.h"
 
 #define TMP_SUFFIX ".tmp."
@@ -286,14 +286,8 @@ ex_bg_new(void)
 static void
 bg_spawn(struct ex_bg *b)
 {
-	sigset_t all, old;
-	int e;
+	int e = ex_thread_start(&b->th, bg_main, b);
 
-	/* signals are the main thread's: its handlers stop the command */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = pthread_create(&b->th, NULL, bg_main, b);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (e != 0) {
 		errno = e;
 		ex_die(EXIT_FAILURE, "pthread_create");
