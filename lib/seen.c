@@ -1420,7 +1420,7 @@ durable(struct ex_seen *s, size_t n, uint64_t k)
 	stamp(s, c, now_ms(s));
 	c->count += k;
 	s->jrecs += n;
-	if (s->jrecs > s->jmax && s->jrecs > (cur(s)->mask + 1) / 4)
+	if (s->jrecs > s->jmax && s->jrecs > (c->mask + 1) / 4)
 		checkpoint(s);
 }
 
