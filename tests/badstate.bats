@@ -236,14 +236,6 @@ goodset() {
 	cp -a seen good
 }
 
-# flipbit FILE BYTE BIT: flip one bit of FILE in place.
-flipbit() {
-	local v
-	v=$(od -An -tu1 -j "$2" -N1 "$1")
-	printf "\\$(printf %03o $((v ^ (1 << $3))))" |
-	    dd of="$1" bs=1 seek="$2" conv=notrunc status=none
-}
-
 @test "a seen-set cut short anywhere is refused, never recreated empty" {
 	goodset
 	n=$(wc -c <good/table)

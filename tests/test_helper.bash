@@ -169,6 +169,15 @@ settle() {
 	status=$st
 }
 
+# flipbit FILE BYTE BIT: flip one bit of FILE in place (a damage that
+# always changes the byte, whatever it held).
+flipbit() {
+	local v
+	v=$(od -An -tu1 -j "$2" -N1 "$1")
+	printf "\\$(printf %03o $((v ^ (1 << $3))))" |
+	    dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
 # untear: a sink killed while appending an event to ./ledger may leave
 # that line cut short, since a write(2) to a file that crosses one of its
 # pages can stop at the page for a fatal signal (4 of 300 SIGKILLs of a
